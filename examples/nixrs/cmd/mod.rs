@@ -1,0 +1,9 @@
+//! One module per command family. Each area's module is owned by the crate it drives.
+
+pub mod eval;
+pub mod hash;
+pub mod key;
+pub mod nar;
+pub mod narinfo;
+pub mod nix_store;
+pub mod store;

@@ -1,0 +1,10 @@
+//! `nixrs narinfo` (not implemented yet).
+
+use std::ffi::OsString;
+
+use crate::util::{CmdError, CmdResult};
+
+/// Not implemented yet.
+pub fn main(_args: &[OsString]) -> CmdResult {
+    Err(CmdError::msg("'narinfo main' is not implemented yet"))
+}

@@ -1,0 +1,60 @@
+//! `nix-store` with CppNix's command line: the operation flag picks the handler, which lives in
+//! the module of its area (`nar`, `store`, `key`, …).
+//!
+//! CppNix parses one operation flag (`--dump`, `--restore`, `--add`, `-q`, …) anywhere on the
+//! line, plus common options (`--store R`, `--option N V`, `-v`, …) that apply to every
+//! operation. We find the operation and hand the whole argument list (minus the operation flag
+//! itself) to its handler, which parses what it needs.
+
+use std::ffi::OsString;
+
+use super::{key, nar};
+use crate::util::{CmdError, CmdResult};
+
+/// A handler for one `nix-store` operation.
+type Handler = fn(&[OsString]) -> CmdResult;
+
+/// Operation flags and their handlers.
+fn handler(op: &str) -> Option<Handler> {
+    Some(match op {
+        "--dump" => nar::nix_store_dump,
+        "--restore" => nar::nix_store_restore,
+        "--generate-binary-cache-key" => key::nix_store_generate_key,
+        _ => return None,
+    })
+}
+
+/// Operation flags CppNix knows that we do not implement yet (so we say so instead of
+/// "unknown flag").
+const KNOWN_OPS: &[&str] = &[
+    "--realise", "-r", "--add", "--add-fixed", "--delete", "--query", "-q", "--print-env",
+    "--read-log", "-l", "--dump-db", "--load-db", "--export", "--import", "--gc", "--verify",
+    "--verify-path", "--repair-path", "--optimise", "--serve", "--version",
+];
+
+/// Entry point for `nix-store ARGS…`.
+pub fn main(args: &[OsString]) -> CmdResult {
+    let mut op: Option<(usize, &str)> = None;
+    for (i, a) in args.iter().enumerate() {
+        let Some(s) = a.to_str() else { continue };
+        if s == "--help" {
+            println!("usage: nix-store OPERATION [OPTIONS…] [ARGS…]");
+            return Ok(0);
+        }
+        if handler(s).is_some() || KNOWN_OPS.contains(&s) {
+            if op.is_some() {
+                return Err(CmdError::usage("only one operation may be specified"));
+            }
+            op = Some((i, s));
+        }
+    }
+    let Some((index, op)) = op else {
+        return Err(CmdError::usage("no operation specified"));
+    };
+    let Some(run) = handler(op) else {
+        return Err(CmdError::msg(format!("nix-store {op} is not implemented by nixrs yet")));
+    };
+    let mut rest = args.to_vec();
+    rest.remove(index);
+    run(&rest)
+}
