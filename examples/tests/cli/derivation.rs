@@ -1,0 +1,1 @@
+//! `nixrs` derivation commands.

@@ -1,0 +1,13 @@
+//! Integration tests of the `nixrs` binary, one module per command family. Differential
+//! modules compare against the reference CppNix binaries (see `testkit::reference`).
+
+mod derivation;
+mod eval;
+mod hash;
+mod nar;
+mod store;
+
+/// The `nixrs` binary under test.
+pub fn nixrs() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_nixrs"))
+}

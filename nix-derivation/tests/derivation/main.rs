@@ -1,0 +1,1 @@
+//! Integration tests of nix-derivation, one module per area (mirrors `src/`).

@@ -1,0 +1,1 @@
+//! Integration tests of nix-eval, one module per area (mirrors `src/`).

@@ -1,0 +1,1 @@
+//! Integration tests of nix-nar, one module per area (mirrors `src/`).

@@ -1,0 +1,1 @@
+//! Integration tests of nix-store, one module per area (mirrors `src/`).
