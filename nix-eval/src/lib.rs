@@ -7,3 +7,5 @@
 #![warn(missing_debug_implementations)]
 
 pub use nix_derivation as derivation;
+
+pub mod support;
