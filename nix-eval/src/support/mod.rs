@@ -11,3 +11,4 @@
 //! * [`xml`]: attribute escaping for `toXML` and `--xml`.
 
 pub mod float;
+pub mod version;
