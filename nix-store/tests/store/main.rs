@@ -1,1 +1,4 @@
 //! Integration tests of nix-store, one module per area (mirrors `src/`).
+
+mod hash;
+mod store_path;
