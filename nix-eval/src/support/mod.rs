@@ -11,4 +11,5 @@
 //! * [`xml`]: attribute escaping for `toXML` and `--xml`.
 
 pub mod float;
+pub mod json;
 pub mod version;
