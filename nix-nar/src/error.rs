@@ -11,4 +11,16 @@ pub enum Error {
     /// Dumping a path failed.
     #[error(transparent)]
     Dump(#[from] crate::dump::Error),
+    /// Reading a NAR failed.
+    #[error(transparent)]
+    Read(#[from] crate::reader::Error),
+    /// Re-serialising a NAR failed.
+    #[error(transparent)]
+    Transcode(#[from] crate::reader::TranscodeError),
+    /// Restoring a NAR failed.
+    #[error(transparent)]
+    Restore(#[from] crate::restore::Error),
+    /// Listing a NAR or extracting a file failed.
+    #[error(transparent)]
+    Listing(#[from] crate::listing::Error),
 }

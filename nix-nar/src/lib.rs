@@ -20,6 +20,9 @@
 pub mod dump;
 pub mod error;
 pub mod hash;
+pub mod listing;
+pub mod reader;
+pub mod restore;
 pub mod wire;
 pub mod writer;
 

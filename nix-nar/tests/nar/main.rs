@@ -1,6 +1,10 @@
 //! Integration tests of nix-nar, one module per area (mirrors `src/`).
 
 mod differential;
+mod listing;
+mod reader;
+mod restore;
+mod roundtrip;
 mod vectors;
 
 /// Decodes a lowercase hex string.
