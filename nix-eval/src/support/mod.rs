@@ -13,3 +13,4 @@
 pub mod float;
 pub mod json;
 pub mod version;
+pub mod xml;
