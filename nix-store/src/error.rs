@@ -14,4 +14,16 @@ pub enum Error {
     /// A content address string was invalid.
     #[error(transparent)]
     ContentAddress(#[from] crate::content_address::ContentAddressError),
+    /// Path info could not be fingerprinted or read from JSON.
+    #[error(transparent)]
+    PathInfo(#[from] crate::path_info::PathInfoError),
+    /// A narinfo was corrupt.
+    #[error("NAR info file is corrupt")]
+    NarInfo(#[from] crate::narinfo::NarInfoError),
+    /// A signing key was invalid.
+    #[error(transparent)]
+    Key(#[from] crate::narinfo::KeyError),
+    /// A signature was invalid.
+    #[error(transparent)]
+    Signature(#[from] crate::narinfo::SignatureError),
 }

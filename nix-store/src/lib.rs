@@ -44,6 +44,8 @@ pub use nix_nar as nar;
 pub mod content_address;
 mod error;
 pub mod hash;
+pub mod narinfo;
+pub mod path_info;
 pub mod store_path;
 
 pub use error::Error;

@@ -28,7 +28,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use crate::content_address::FileIngestionMethod;
-pub use name::NameError;
+pub use name::{check_name, NameError};
 pub use store_dir::StoreDir;
 
 use crate::hash::nix32;
@@ -89,6 +89,9 @@ pub enum StorePathError {
         /// Its byte offset in the base name.
         position: usize,
     },
+    /// An invalid name, checked on its own with [`check_name`] (no base name to show).
+    #[error("invalid store path name")]
+    InvalidName(#[from] NameError),
     /// A full path that is not directly inside the store directory.
     #[error("path '{path}' is not in the Nix store")]
     NotInStore {

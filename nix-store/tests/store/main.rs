@@ -1,4 +1,5 @@
 //! Integration tests of nix-store, one module per area (mirrors `src/`).
 
 mod hash;
+mod narinfo;
 mod store_path;
