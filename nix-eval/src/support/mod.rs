@@ -12,5 +12,6 @@
 
 pub mod float;
 pub mod json;
+pub mod regex;
 pub mod version;
 pub mod xml;
