@@ -46,6 +46,7 @@ mod error;
 pub mod hash;
 pub mod narinfo;
 pub mod path_info;
+pub mod references;
 pub mod store_path;
 
 pub use error::Error;

@@ -11,5 +11,7 @@ pub fn main(_args: &[OsString]) -> CmdResult {
 
 /// Not implemented yet.
 pub fn nix_store_generate_key(_args: &[OsString]) -> CmdResult {
-    Err(CmdError::msg("'key nix_store_generate_key' is not implemented yet"))
+    Err(CmdError::msg(
+        "'key nix_store_generate_key' is not implemented yet",
+    ))
 }

@@ -59,7 +59,8 @@ impl fmt::Debug for Hash {
 
 /// Why a hash string (or a digest) was rejected.
 ///
-/// `hash` fields hold the whole input, for messages that say what failed.
+/// As in CppNix, errors about the algorithm show the whole input, and errors about the digest
+/// show the digest text (after any `algo:`/`algo-` prefix).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseHashError {
@@ -90,7 +91,7 @@ pub enum ParseHashError {
     /// The digest text has a length that is no encoding of a digest of this algorithm.
     #[error("hash '{hash}' has wrong length for hash type '{algo}'")]
     WrongLength {
-        /// The whole input.
+        /// The digest text.
         hash: String,
         /// The algorithm.
         algo: HashAlgo,
@@ -100,7 +101,7 @@ pub enum ParseHashError {
     /// Bad base-16 digest.
     #[error("invalid base-16 hash '{hash}'")]
     InvalidBase16 {
-        /// The whole input.
+        /// The digest text.
         hash: String,
         /// What and where.
         #[source]
@@ -109,7 +110,7 @@ pub enum ParseHashError {
     /// Bad nix32 digest.
     #[error("invalid base-32 hash '{hash}'")]
     InvalidNix32 {
-        /// The whole input.
+        /// The digest text.
         hash: String,
         /// What and where.
         #[source]
@@ -118,16 +119,16 @@ pub enum ParseHashError {
     /// Bad base-64 digest.
     #[error("invalid base-64 hash '{hash}'")]
     InvalidBase64 {
-        /// The whole input.
+        /// The digest text.
         hash: String,
         /// What and where.
         #[source]
         source: Base64Error,
     },
-    /// An SRI hash whose digest is not base 64 of the right length.
+    /// An SRI hash whose digest does not decode to the right length.
     #[error("invalid SRI hash '{hash}'")]
     InvalidSri {
-        /// The whole input.
+        /// The digest text.
         hash: String,
     },
     /// [`Hash::new`] got a digest of the wrong size.
@@ -229,7 +230,7 @@ impl Hash {
     /// [`ParseHashError`]).
     pub fn parse_any(s: &str) -> Result<Hash, ParseHashError> {
         match split_prefix(s)? {
-            Some((algo, rest, sri)) => decode_digest(s, rest, algo, sri),
+            Some((algo, rest, sri)) => decode_digest(rest, algo, sri),
             None => Err(ParseHashError::MissingAlgo {
                 hash: s.to_string(),
             }),
@@ -251,9 +252,9 @@ impl Hash {
                         found,
                     });
                 }
-                decode_digest(s, rest, algo, sri)
+                decode_digest(rest, algo, sri)
             }
-            None => decode_digest(s, s, algo, false),
+            None => decode_digest(s, algo, false),
         }
     }
 
@@ -262,7 +263,7 @@ impl Hash {
     /// # Errors
     /// A wrong length or a bad character.
     pub fn parse_bare(s: &str, algo: HashAlgo) -> Result<Hash, ParseHashError> {
-        decode_digest(s, s, algo, false)
+        decode_digest(s, algo, false)
     }
 }
 
@@ -297,50 +298,50 @@ fn split_prefix(s: &str) -> Result<Option<(HashAlgo, &str, bool)>, ParseHashErro
     Ok(Some((algo, rest, sri)))
 }
 
-/// Decodes the digest text `rest` (part of the whole input `whole`).
-fn decode_digest(
-    whole: &str,
-    rest: &str,
-    algo: HashAlgo,
-    sri: bool,
-) -> Result<Hash, ParseHashError> {
+/// Decodes the digest text `rest` (the part of the input after any prefix).
+fn decode_digest(rest: &str, algo: HashAlgo, sri: bool) -> Result<Hash, ParseHashError> {
     let len = rest.len();
-    let wrong_length = || ParseHashError::WrongLength {
-        hash: whole.to_string(),
-        algo,
-        len,
-    };
+    let hash = || rest.to_string();
     let digest = if sri {
-        let d = sri::decode_base64(rest).map_err(|_| ParseHashError::InvalidSri {
-            hash: whole.to_string(),
+        let d = sri::decode_base64(rest).map_err(|source| match source {
+            Base64Error::InvalidChar { .. } => ParseHashError::InvalidBase64 {
+                hash: hash(),
+                source,
+            },
+            Base64Error::Invalid { .. } => ParseHashError::InvalidSri { hash: hash() },
         })?;
         if d.len() != algo.digest_len() {
-            return Err(ParseHashError::InvalidSri {
-                hash: whole.to_string(),
-            });
+            return Err(ParseHashError::InvalidSri { hash: hash() });
         }
         d
     } else if len == algo.base16_len() {
         base16::decode(rest).map_err(|source| ParseHashError::InvalidBase16 {
-            hash: whole.to_string(),
+            hash: hash(),
             source,
         })?
     } else if len == algo.nix32_len() {
         nix32::decode(rest).map_err(|source| ParseHashError::InvalidNix32 {
-            hash: whole.to_string(),
+            hash: hash(),
             source,
         })?
     } else if len == algo.base64_len() {
         let d = sri::decode_base64(rest).map_err(|source| ParseHashError::InvalidBase64 {
-            hash: whole.to_string(),
+            hash: hash(),
             source,
         })?;
         if d.len() != algo.digest_len() {
-            return Err(wrong_length());
+            return Err(ParseHashError::InvalidBase64 {
+                hash: hash(),
+                source: Base64Error::Invalid { position: len },
+            });
         }
         d
     } else {
-        return Err(wrong_length());
+        return Err(ParseHashError::WrongLength {
+            hash: hash(),
+            algo,
+            len,
+        });
     };
     Hash::new(algo, &digest)
 }

@@ -71,10 +71,19 @@ fn split_key<'a>(s: &'a str, kind: &'static str) -> Result<(&'a str, Vec<u8>), K
     if name.is_empty() || key.is_empty() {
         return Err(KeyError::Corrupt { kind });
     }
-    let bytes = decode_base64(key).map_err(|e| match e {
-        crate::hash::Base64Error::Invalid { position } => KeyError::Base64 { kind, position },
+    let bytes = decode_base64(key).map_err(|e| KeyError::Base64 {
+        kind,
+        position: base64_position(&e),
     })?;
     Ok((name, bytes))
+}
+
+/// The byte offset a base-64 error points at.
+pub(crate) fn base64_position(e: &crate::hash::Base64Error) -> usize {
+    match e {
+        crate::hash::Base64Error::InvalidChar { position, .. }
+        | crate::hash::Base64Error::Invalid { position } => *position,
+    }
 }
 
 /// An ed25519 secret key with its name.

@@ -87,11 +87,9 @@ impl FromStr for Signature {
             Some((n, b)) if !n.is_empty() => (n, b),
             _ => return Err(SignatureError::Corrupt { sig: s.to_string() }),
         };
-        let bytes = decode_base64(b64).map_err(|e| match e {
-            crate::hash::Base64Error::Invalid { position } => SignatureError::Base64 {
-                sig: s.to_string(),
-                position,
-            },
+        let bytes = decode_base64(b64).map_err(|e| SignatureError::Base64 {
+            sig: s.to_string(),
+            position: super::keys::base64_position(&e),
         })?;
         let bytes: [u8; 64] = bytes
             .as_slice()

@@ -2,4 +2,5 @@
 
 mod hash;
 mod narinfo;
+mod references;
 mod store_path;
