@@ -13,5 +13,6 @@
 pub mod float;
 pub mod json;
 pub mod regex;
+pub mod toml;
 pub mod version;
 pub mod xml;

@@ -1,0 +1,212 @@
+//! TOML for `builtins.fromTOML`.
+//!
+//! CppNix 2.8 parses TOML with the toml11 library and converts the result into Nix values;
+//! this module parses with the `toml` crate (TOML 1.0) and produces the same generic tree as
+//! [`super::json`] ([`JsonValue`]; TOML has no null, so [`JsonValue::Null`] never appears):
+//! integers, floats (including `inf` and `nan`), booleans, strings, arrays (mixed types
+//! allowed, as in CppNix 2.8), tables and arrays of tables. Table members come out sorted by
+//! key; TOML forbids duplicate keys, so order does not matter to the caller.
+//!
+//! Like CppNix 2.8, any date or time value (offset date-time, local date-time, local date,
+//! local time) is refused with "Dates and times are not supported", after the whole document
+//! has parsed.
+//!
+//! # Compatibility with CppNix
+//! * Error messages: ours read `while parsing a TOML string: <reason>` like CppNix's, but the
+//!   reason comes from the `toml` crate, not toml11 (whose messages quote the source with
+//!   `-->` markers); the text after the prefix differs.
+//! * Out-of-range numbers: toml11 (as built into CppNix 2.8) saturates integers to the
+//!   `i64` range (`9223372036854775808` → `9223372036854775807`) and overflowing floats to
+//!   the largest finite double; the `toml` crate rejects such documents instead.
+
+use super::json::JsonValue;
+
+/// A `fromTOML` failure; `Display` is `while parsing a TOML string: <reason>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TomlError {
+    /// The text is not valid TOML.
+    #[error("while parsing a TOML string: {message}")]
+    Syntax {
+        /// The parser's description (from the `toml` crate).
+        message: String,
+        /// Byte range in the input where the problem is, when known.
+        span: Option<std::ops::Range<usize>>,
+    },
+    /// The document contains a date or time, which CppNix 2.8 does not support.
+    #[error("while parsing a TOML string: Dates and times are not supported")]
+    DateTime,
+}
+
+/// Parses a TOML document as `builtins.fromTOML` does.
+///
+/// # Errors
+/// [`TomlError::Syntax`] for invalid TOML, [`TomlError::DateTime`] for a date or time value.
+///
+/// # Example
+/// ```
+/// use nix_eval::support::{json::JsonValue, toml::parse};
+/// let v = parse("a = 1\n[t]\nb = [\"x\", 2.5]\n")?;
+/// assert_eq!(
+///     v,
+///     JsonValue::Object(vec![
+///         (b"a".to_vec(), JsonValue::Int(1)),
+///         (b"t".to_vec(), JsonValue::Object(vec![(
+///             b"b".to_vec(),
+///             JsonValue::Array(vec![JsonValue::String(b"x".to_vec()), JsonValue::Float(2.5)]),
+///         )])),
+///     ])
+/// );
+/// assert_eq!(
+///     parse("d = 1979-05-27").unwrap_err().to_string(),
+///     "while parsing a TOML string: Dates and times are not supported"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parse(input: &str) -> Result<JsonValue, TomlError> {
+    let table: ::toml::Table = input
+        .parse()
+        .map_err(|e: ::toml::de::Error| TomlError::Syntax {
+            message: e.message().to_string(),
+            span: e.span(),
+        })?;
+    convert_table(table)
+}
+
+fn convert_table(table: ::toml::Table) -> Result<JsonValue, TomlError> {
+    let mut members = Vec::with_capacity(table.len());
+    for (k, v) in table {
+        members.push((k.into_bytes(), convert(v)?));
+    }
+    Ok(JsonValue::Object(members))
+}
+
+fn convert(v: ::toml::Value) -> Result<JsonValue, TomlError> {
+    Ok(match v {
+        ::toml::Value::String(s) => JsonValue::String(s.into_bytes()),
+        ::toml::Value::Integer(i) => JsonValue::Int(i),
+        ::toml::Value::Float(f) => JsonValue::Float(f),
+        ::toml::Value::Boolean(b) => JsonValue::Bool(b),
+        ::toml::Value::Datetime(_) => return Err(TomlError::DateTime),
+        ::toml::Value::Array(items) => {
+            JsonValue::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?)
+        }
+        ::toml::Value::Table(t) => convert_table(t)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use JsonValue::*;
+
+    fn obj(members: Vec<(&str, JsonValue)>) -> JsonValue {
+        Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v))
+                .collect(),
+        )
+    }
+
+    /// The document and result observed with `builtins.fromTOML` in CppNix 2.8.
+    #[test]
+    fn matches_cppnix() -> Result<(), TomlError> {
+        let doc = r#"a = 1
+b = 1.5
+c = "str"
+d = true
+e = [1, 2, 3]
+f = { x = 1, y = "z" }
+k = 0xff
+l = 1e10
+m = inf
+o = 'lit\n'
+p = """multi
+line"""
+q = [[1, 2], ["a"]]
+"quoted key" = 1
+r.s.t = 2
+u = 1_000
+w = 0o17
+[[arr]]
+x = 1
+[[arr]]
+x = 2
+[tbl]
+y = 3
+[tbl.sub]
+z = 4
+"#;
+        let want = obj(vec![
+            ("a", Int(1)),
+            (
+                "arr",
+                Array(vec![obj(vec![("x", Int(1))]), obj(vec![("x", Int(2))])]),
+            ),
+            ("b", Float(1.5)),
+            ("c", String(b"str".to_vec())),
+            ("d", Bool(true)),
+            ("e", Array(vec![Int(1), Int(2), Int(3)])),
+            ("f", obj(vec![("x", Int(1)), ("y", String(b"z".to_vec()))])),
+            ("k", Int(255)),
+            ("l", Float(1e10)),
+            ("m", Float(f64::INFINITY)),
+            ("o", String(b"lit\\n".to_vec())),
+            ("p", String(b"multi\nline".to_vec())),
+            (
+                "q",
+                Array(vec![
+                    Array(vec![Int(1), Int(2)]),
+                    Array(vec![String(b"a".to_vec())]),
+                ]),
+            ),
+            ("quoted key", Int(1)),
+            ("r", obj(vec![("s", obj(vec![("t", Int(2))]))])),
+            (
+                "tbl",
+                obj(vec![("sub", obj(vec![("z", Int(4))])), ("y", Int(3))]),
+            ),
+            ("u", Int(1000)),
+            ("w", Int(15)),
+        ]);
+        assert_eq!(parse(doc)?, want);
+        Ok(())
+    }
+
+    #[test]
+    fn nan_and_mixed_arrays() -> Result<(), TomlError> {
+        let v = parse("n = nan\na = [1, \"a\"]")?;
+        let Object(members) = v else {
+            panic!("a table")
+        };
+        assert!(matches!(members[1].1, Float(f) if f.is_nan()));
+        assert_eq!(members[0].1, Array(vec![Int(1), String(b"a".to_vec())]));
+        Ok(())
+    }
+
+    #[test]
+    fn dates_and_errors() {
+        for doc in [
+            "g = 1979-05-27T07:32:00Z",
+            "h = 1979-05-27",
+            "i = 07:32:00",
+            "j = 1979-05-27T07:32:00",
+            "x = [1979-05-27]",
+        ] {
+            assert_eq!(parse(doc), Err(TomlError::DateTime), "{doc}");
+        }
+        for doc in [
+            "a = ",
+            "a = 1\na = 2",
+            "[x]\n[x]",
+            "a = \"x",
+            "= 1",
+            "a = 1 b = 2",
+        ] {
+            let e = parse(doc).unwrap_err();
+            assert!(matches!(e, TomlError::Syntax { .. }), "{doc}");
+            assert!(e.to_string().starts_with("while parsing a TOML string: "));
+        }
+    }
+}
