@@ -3,6 +3,7 @@
 
 mod derivation;
 mod eval;
+mod eval_corpus;
 mod hash;
 mod nar;
 mod store;

@@ -1,0 +1,1 @@
+{ a.b.c.d = "deep"; }.a.b.c.d

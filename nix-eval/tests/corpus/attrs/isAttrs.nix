@@ -1,0 +1,1 @@
+map builtins.isAttrs [ {} [] 1 ]

@@ -1,0 +1,1 @@
+builtins.unsafeGetAttrPos "z" { a = 1; }

@@ -1,0 +1,1 @@
+builtins.dirOf /a/b/c.nix

@@ -1,0 +1,1 @@
+builtins.getEnv "HOME"

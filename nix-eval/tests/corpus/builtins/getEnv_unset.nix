@@ -1,0 +1,1 @@
+builtins.getEnv "NIXRS_SURELY_UNSET_VARIABLE"

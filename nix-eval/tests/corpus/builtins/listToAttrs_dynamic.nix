@@ -1,0 +1,1 @@
+builtins.listToAttrs (map (n: { name = "k${toString n}"; value = n; }) [ 1 2 3 ])

@@ -1,0 +1,1 @@
+[ (isNull null) true false null ]

@@ -1,0 +1,1 @@
+with builtins; [ (pathExists ./data.txt) (pathExists ./nope) (pathExists ./dir) ]

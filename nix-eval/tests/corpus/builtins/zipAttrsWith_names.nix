@@ -1,0 +1,1 @@
+builtins.zipAttrsWith (n: v: n) [ { b = 1; } { a = 2; } ]

@@ -1,0 +1,1 @@
+let f = x: g x; g = y: y.missing; in f { }

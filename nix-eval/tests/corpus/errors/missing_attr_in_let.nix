@@ -1,0 +1,1 @@
+let s = { }; in s.x.y

@@ -1,0 +1,1 @@
+builtins.trace "tracing here" 42

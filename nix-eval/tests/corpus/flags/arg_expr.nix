@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --arg s '{ a = 7; }'
+{ s }: s.a

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --argstr name world
+{ name }: "hello ${name}"

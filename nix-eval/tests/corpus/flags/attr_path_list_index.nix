@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A xs.1
+{ xs = [ 10 20 30 ]; }

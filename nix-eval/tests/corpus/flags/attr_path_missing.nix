@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A b
+{ a = 1; }

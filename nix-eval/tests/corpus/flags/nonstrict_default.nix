@@ -1,0 +1,2 @@
+# nixrs-flags: 
+{ a = 1 + 1; }

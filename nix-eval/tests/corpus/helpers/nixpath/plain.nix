@@ -1,0 +1,1 @@
+"plain from NIX_PATH"

@@ -1,0 +1,1 @@
+builtins.findFile [ { prefix = "p"; path = toString ./helpers; } ] "p/one.nix"

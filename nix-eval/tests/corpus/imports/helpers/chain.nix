@@ -1,0 +1,1 @@
+(import ./sub/two.nix) + 1

@@ -1,0 +1,1 @@
+{ a = throw "thrown from helper"; }.a

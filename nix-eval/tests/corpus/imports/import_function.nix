@@ -1,0 +1,1 @@
+(import ./helpers/fn.nix) 20

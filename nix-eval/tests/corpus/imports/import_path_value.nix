@@ -1,0 +1,1 @@
+builtins.typeOf (import ./helpers/path_value.nix)

@@ -1,0 +1,1 @@
+import ./helpers/uses_builtins.nix

@@ -1,0 +1,1 @@
+<nonexistent-entry/file.nix>

@@ -1,0 +1,1 @@
+scopedImport { x = 5; } ./helpers/uses_x.nix

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --json
+{ type = "derivation"; outPath = "/nix/store/x"; }

@@ -1,0 +1,1 @@
+builtins.toJSON "q\" b\\ n\n r\r t\t"

@@ -1,0 +1,1 @@
+builtins.toJSON { z = { b = 1; a = 2; }; a = [ { y = 1; x = 2; } ]; }

@@ -1,0 +1,1 @@
+let f = { name, version }: name; in f { name = "x"; }

@@ -1,0 +1,2 @@
+# nixrs-flags: 
+builtins.map

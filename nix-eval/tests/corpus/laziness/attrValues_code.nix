@@ -1,0 +1,2 @@
+# nixrs-flags: 
+builtins.attrValues { a = 1 + 1; }

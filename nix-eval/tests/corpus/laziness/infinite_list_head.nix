@@ -1,0 +1,1 @@
+let nats = n: [ n ] ++ nats (n + 1); in builtins.head [ 1 (nats 0) ]

@@ -1,0 +1,2 @@
+# nixrs-flags: 
+let s = { a = 1 + 1; }; in builtins.seq s.a s

@@ -1,0 +1,2 @@
+# nixrs-flags: 
+let x = { y = 1; }; in [ x x ]

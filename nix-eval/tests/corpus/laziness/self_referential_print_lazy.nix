@@ -1,0 +1,2 @@
+# nixrs-flags: 
+let s = { a = 1; self = s; }; in s

@@ -1,0 +1,1 @@
+builtins.genericClosure { startSet = [ { k = 1; } ]; operator = x: [ ]; }

@@ -1,0 +1,1 @@
+let x = "sub"; in ./${x}/file

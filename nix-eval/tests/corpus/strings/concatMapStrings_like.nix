@@ -1,0 +1,1 @@
+builtins.concatStringsSep "" (map (x: x + x) [ "a" "b" ])

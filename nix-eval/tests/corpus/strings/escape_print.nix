@@ -1,0 +1,1 @@
+"quote \" backslash \\ dollar-brace \${ nl \n cr \r tab \t"

@@ -1,0 +1,1 @@
+builtins.match "(a|ab)(c|bcd)(d*)" "abcd"

@@ -1,0 +1,1 @@
+builtins.match "[[:alpha:]]+[[:digit:]]*[[:space:]]?" "abc123 "

@@ -1,0 +1,1 @@
+builtins.replaceStrings [ "aa" "a" ] [ "X" "Y" ] "aaa"

@@ -1,0 +1,1 @@
+builtins.splitVersion "1.2.3pre4-rc5"

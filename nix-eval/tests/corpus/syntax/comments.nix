@@ -1,0 +1,3 @@
+# line comment
+/* block
+ comment */ 1 + /* inline */ 2 # trailing

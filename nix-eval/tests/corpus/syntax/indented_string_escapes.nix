@@ -1,0 +1,5 @@
+''
+  a '''quoted''' b
+  dollar ''${x}
+  tab ''\t nl ''\n
+''

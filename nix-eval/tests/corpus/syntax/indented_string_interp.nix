@@ -1,0 +1,4 @@
+let v = 3; in ''
+  value: ${toString v}
+  end
+''

@@ -1,0 +1,1 @@
+let n = "foo"; in ./dir/${n}.nix

@@ -1,0 +1,1 @@
+let a = 10; in with { a = 1; }; a

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --xml
+{ f = { a, ... }@args: a; g = x: x; }

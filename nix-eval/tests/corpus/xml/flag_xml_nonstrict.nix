@@ -1,0 +1,2 @@
+# nixrs-flags: --xml
+{ a = 1 + 1; }

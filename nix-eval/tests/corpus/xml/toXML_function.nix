@@ -1,0 +1,1 @@
+builtins.toXML { f = { a, b ? 1, ... }: a; g = x: x; }

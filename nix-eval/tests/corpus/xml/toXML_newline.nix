@@ -1,0 +1,1 @@
+builtins.toXML "line1\nline2\ttab"
