@@ -1,0 +1,92 @@
+//! The Nix language syntax: lexer, parser, syntax tree, source positions and the
+//! `nix-instantiate --parse` printer.
+//!
+//! The parser accepts the language exactly as CppNix 2.8 does and performs the same parse-time
+//! work: nested attribute paths are merged, duplicate attributes and formals are rejected,
+//! indented strings are stripped, paths are made absolute, and (with [`check_scopes`]) unbound
+//! variables are reported as `undefined variable 'x'`, which CppNix does before evaluation.
+//!
+//! # Example
+//!
+//! ```
+//! use nix_eval::syntax::{parse, show, Interner, Origin, ParseOptions, SourceMap};
+//! let mut map = SourceMap::new();
+//! let file = map.add(Origin::String, b"let a = 1; in a + 2".to_vec());
+//! let mut names = Interner::new();
+//! let expr = parse(&map, file, &mut names, &ParseOptions::new("/tmp"))?;
+//! assert_eq!(show(&expr, &names), "(let a = 1; in (a + 2))");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Errors
+//!
+//! [`ParseError`] carries the CppNix message (`syntax error, unexpected '}', expecting ';'`,
+//! `attribute 'a' already defined at (string):1:3`, …) and the span CppNix reports;
+//! [`ParseError::render`] prints it with the source excerpt like `nix-instantiate`.
+
+pub mod ast;
+mod lexer;
+mod parser;
+pub mod scope;
+pub mod show;
+pub mod span;
+pub mod symbol;
+
+pub use ast::Expr;
+pub use parser::{parse, ParseOptions};
+pub use scope::check_scopes;
+pub use show::show;
+pub use span::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};
+pub use symbol::{Interner, Symbol};
+
+/// A parse-time error (syntax errors, and the semantic checks CppNix does while parsing).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    /// What is wrong.
+    pub kind: ParseErrorKind,
+    /// The full message as CppNix prints it after `error: `.
+    pub message: String,
+    /// Where CppNix reports it.
+    pub span: Span,
+}
+
+/// The kinds of [`ParseError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// A grammar error (`syntax error, unexpected …`).
+    Syntax,
+    /// Nesting deeper than the parser's limit (CppNix: `memory exhausted`).
+    TooDeep,
+    /// An integer literal beyond `i64` (`invalid integer '…'`).
+    InvalidInteger,
+    /// A float literal out of range (`invalid float '…'`).
+    InvalidFloat,
+    /// `attribute 'a.b' already defined at …`.
+    DuplicateAttr,
+    /// `duplicate formal function argument 'x'`.
+    DuplicateFormal,
+    /// `dynamic attributes not allowed in let` / `in inherit`.
+    DynamicAttrNotAllowed,
+    /// A path ending in `/` (`path '…' has a trailing slash`).
+    TrailingSlash,
+    /// `undefined variable 'x'` (from [`check_scopes`]).
+    UndefinedVariable,
+}
+
+impl ParseError {
+    pub(crate) fn new(kind: ParseErrorKind, message: String, span: Span) -> Self {
+        ParseError {
+            kind,
+            message,
+            span,
+        }
+    }
+
+    /// The error as `nix-instantiate` prints it: `error: MESSAGE` followed by the excerpt
+    /// (see [`SourceMap::excerpt`]); ends with a newline.
+    pub fn render(&self, map: &SourceMap) -> String {
+        format!("error: {}\n{}", self.message, map.excerpt(self.span))
+    }
+}
