@@ -1,1 +1,4 @@
 //! Integration tests of nix-derivation, one module per area (mirrors `src/`).
+
+mod common;
+mod vectors;
