@@ -1,0 +1,1 @@
+assert (true && false) || (false -> false) && !true; 1

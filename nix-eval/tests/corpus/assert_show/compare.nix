@@ -1,0 +1,1 @@
+let x = 0; in assert x > 1; x

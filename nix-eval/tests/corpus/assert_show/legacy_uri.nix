@@ -1,0 +1,1 @@
+assert http://x.org/ == ""; 1

@@ -1,0 +1,1 @@
+assert let y = 1; in y == 2; 1

@@ -1,0 +1,1 @@
+{ "${derivation { name = "ctx"; system = "x86_64-linux"; builder = "/bin/sh"; }}" = 1; }

@@ -1,0 +1,1 @@
+builtins.getContext "${(derivation { name = "ctx"; system = "x86_64-linux"; builder = "/bin/sh"; }).outPath}"

@@ -1,0 +1,1 @@
+builtins.hasContext (builtins.substring 0 0 "${derivation { name = "ctx"; system = "x86_64-linux"; builder = "/bin/sh"; }}")

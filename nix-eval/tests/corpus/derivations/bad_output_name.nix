@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A drvPath
+derivation { name = "b"; system = "x"; builder = "/b"; outputs = [ "drv" ]; }

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --json
+derivation { name = "j"; system = "x86_64-linux"; builder = "/bin/sh"; }

@@ -1,0 +1,1 @@
+derivation { name = "p"; system = "x86_64-linux"; builder = "/bin/sh"; }

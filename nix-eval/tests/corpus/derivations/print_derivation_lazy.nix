@@ -1,0 +1,2 @@
+# nixrs-flags: 
+derivation { name = "p"; system = "x86_64-linux"; builder = "/bin/sh"; }

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A drvPath
+derivation { name = "x"; builder = "/b"; }

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --xml
+derivation { name = "j"; system = "x86_64-linux"; builder = "/bin/sh"; }

@@ -1,0 +1,1 @@
+let f = x: abort "in f ${x}"; in f "arg"

@@ -1,0 +1,1 @@
+builtins.elemAt "abc" 0

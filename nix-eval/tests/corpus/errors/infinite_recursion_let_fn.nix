@@ -1,0 +1,2 @@
+# nixrs-flags: --strict
+let f = x: f x; in f 1

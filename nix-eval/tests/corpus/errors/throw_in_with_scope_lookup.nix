@@ -1,0 +1,1 @@
+with { a = throw "scope"; }; a

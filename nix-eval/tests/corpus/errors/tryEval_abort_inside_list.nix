@@ -1,0 +1,1 @@
+map (x: (builtins.tryEval x).success) [ (abort "no") ]

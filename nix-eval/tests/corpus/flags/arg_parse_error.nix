@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --arg x '1 +'
+{ x }: x

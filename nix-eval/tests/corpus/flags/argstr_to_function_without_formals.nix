@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --argstr x y
+x: x

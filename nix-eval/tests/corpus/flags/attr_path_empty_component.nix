@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A ''
+{ a = 1; }

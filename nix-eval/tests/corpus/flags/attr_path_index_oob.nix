@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A xs.5
+{ xs = [ 1 ]; }

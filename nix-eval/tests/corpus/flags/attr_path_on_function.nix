@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A b
+{ a ? { b = 1; } }: a

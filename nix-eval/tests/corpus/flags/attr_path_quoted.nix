@@ -1,0 +1,2 @@
+# nixrs-flags: --strict -A '"a.b"'
+{ "a.b" = 1; }

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --json -A a
+{ a = { b = [ 1 ]; }; }

@@ -1,0 +1,1 @@
+builtins.toJSON [ { outPath = "/a"; } { outPath = "/b"; x = 1; } ]

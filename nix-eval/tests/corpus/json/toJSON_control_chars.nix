@@ -1,0 +1,1 @@
+builtins.toJSON (builtins.fromJSON "\"\\b\\f\\u0001\"")

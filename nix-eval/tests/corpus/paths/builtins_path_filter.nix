@@ -1,0 +1,1 @@
+builtins.path { path = ./pdir; filter = p: t: baseNameOf p != "skip.txt"; }

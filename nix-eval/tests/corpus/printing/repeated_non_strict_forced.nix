@@ -1,0 +1,2 @@
+# nixrs-flags: 
+let a = { x = 1; }; in builtins.seq a [ a a ]

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --xml -A a
+{ a = { b = 1; }; }
