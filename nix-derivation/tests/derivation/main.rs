@@ -1,4 +1,8 @@
 //! Integration tests of nix-derivation, one module per area (mirrors `src/`).
 
+mod aterm;
 mod common;
+mod differential;
+mod roundtrip;
+mod strategy;
 mod vectors;
