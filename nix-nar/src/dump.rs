@@ -31,7 +31,7 @@ use crate::writer::{self, Node, Writer};
 #[non_exhaustive]
 pub enum Error {
     /// The file is neither a regular file, a symlink nor a directory.
-    #[error("file '{}' has an unsupported type ({kind})", path.display())]
+    #[error("file '{}' has an unsupported type", path.display())]
     UnsupportedType {
         /// The offending path.
         path: PathBuf,

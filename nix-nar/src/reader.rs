@@ -429,7 +429,7 @@ impl<R: BufRead> Reader<R> {
                     let at = self.offset;
                     match self.read_token(MAX_KEYWORD_LEN, "token") {
                         Ok(()) if self.tok == wire::MAGIC => {}
-                        Ok(()) | Err(Error::TooLong { .. }) | Err(Error::Truncated { .. }) => {
+                        Ok(()) | Err(Error::TooLong { .. }) => {
                             return Err(Error::BadMagic { offset: at })
                         }
                         Err(e) => return Err(e),
