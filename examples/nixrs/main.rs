@@ -31,6 +31,8 @@ native commands:
   narinfo sign --key-file SK FILE
   narinfo verify --trusted-key KEY… FILE
   eval [--strict] [--json] (-E EXPR | FILE)
+  derivation show [--store ROOT] [--store-dir DIR] DRV…
+  derivation path [--store-dir DIR] FILE…
 
 CppNix command lines (also through a symlink of that name):
   nix-store …   nix-hash …   nix-instantiate …   nix-build …   nix-env …
@@ -79,6 +81,7 @@ fn dispatch(program: &str, args: &[OsString]) -> CmdResult {
         ))),
         // native commands
         "nar" => cmd::nar::main(args),
+        "derivation" => cmd::derivation::main(args),
         "hash" => cmd::hash::main(args),
         "store" => cmd::store::main(args),
         "key" => cmd::key::main(args),
