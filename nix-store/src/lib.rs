@@ -41,12 +41,15 @@
 
 pub use nix_nar as nar;
 
+pub mod closure;
 pub mod content_address;
 mod error;
 pub mod hash;
 pub mod narinfo;
 pub mod path_info;
+pub mod profiles;
 pub mod references;
+pub mod store;
 pub mod store_path;
 
 pub use error::Error;
