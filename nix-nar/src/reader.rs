@@ -254,7 +254,7 @@ pub enum Event<'a, R> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub(crate) enum State {
     Start,
     /// Inside file contents: bytes left, then padding and `)`.
     InFile {
@@ -272,18 +272,46 @@ enum State {
 /// A streaming NAR reader over `R`.
 #[derive(Debug)]
 pub struct Reader<R> {
-    inner: R,
-    offset: u64,
-    options: Options,
+    pub(crate) inner: R,
+    pub(crate) offset: u64,
+    pub(crate) options: Options,
     /// Previous entry name of each open directory.
+    pub(crate) stack: Vec<Option<Vec<u8>>>,
+    pub(crate) state: State,
+    tok: Vec<u8>,
+    pub(crate) pending: Pending,
+}
+
+/// The parser state saved before a step, to retry it when more input has arrived (used by the
+/// async reader, which feeds the parser from a buffer).
+#[cfg(feature = "async")]
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    offset: u64,
     stack: Vec<Option<Vec<u8>>>,
     state: State,
-    tok: Vec<u8>,
-    pending: Pending,
+}
+
+#[cfg(feature = "async")]
+impl<R> Reader<R> {
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            offset: self.offset,
+            stack: self.stack.clone(),
+            state: self.state,
+        }
+    }
+
+    pub(crate) fn rewind(&mut self, s: Snapshot) {
+        self.offset = s.offset;
+        self.stack = s.stack;
+        self.state = s.state;
+        self.pending = Pending::None;
+    }
 }
 
 #[derive(Debug)]
-enum Pending {
+pub(crate) enum Pending {
     None,
     Directory(Vec<u8>),
     Symlink(Vec<u8>, Vec<u8>),
@@ -420,7 +448,7 @@ impl<R: BufRead> Reader<R> {
 
 impl<R: BufRead> Reader<R> {
     /// Advances to the next event; `Ok(true)` if one is pending.
-    fn step(&mut self) -> Result<bool, Error> {
+    pub(crate) fn step(&mut self) -> Result<bool, Error> {
         loop {
             match self.state {
                 State::Failed => return Err(Error::Poisoned),

@@ -3,7 +3,7 @@
 //! [`Writer::new`] wraps any [`Write`]; [`Writer::root`] writes the magic and hands out the root
 //! [`Node`]. A node is consumed by exactly one of [`Node::file`], [`Node::symlink`] or
 //! [`Node::directory`]. A [`Directory`] hands out one [`Node`] per [`Directory::entry`]; entry
-//! names are checked ([`check_name`](crate::wire::check_name)) and must come in strictly
+//! names are checked ([`check_name`]) and must come in strictly
 //! increasing bytewise order, and the directory must be [`close`](Directory::close)d.
 //! Misuse that the types cannot prevent (dropping a node without writing it) is detected at run
 //! time and reported as [`Error::Incomplete`]; after any error the writer refuses further work.
