@@ -1,1 +1,4 @@
 //! Integration tests of nix-eval, one module per area (mirrors `src/`).
+
+mod core;
+mod vectors;

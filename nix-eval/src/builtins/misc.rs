@@ -1,0 +1,252 @@
+//! Imports, the search path, files and `genericClosure`.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::diagnostic::Pos;
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::EvalState;
+use crate::io::FileKind;
+use crate::value::{AttrsBuilder, Context, NixString, Value};
+
+use super::PrimOp;
+
+/// `builtins.nixPath`: `[ { path; prefix; } … ]` from the search path.
+pub(crate) fn nix_path_value(st: &mut EvalState) -> Value {
+    let entries = st.settings.search_path.clone();
+    let mut out = Vec::with_capacity(entries.len());
+    for (prefix, path) in entries {
+        let mut b = AttrsBuilder::with_capacity(2);
+        b.insert(st.sym.path, Value::string(path), None);
+        b.insert(st.sym.prefix, Value::string(prefix), None);
+        out.push(Value::Attrs(Rc::new(b.build())));
+    }
+    Value::list(out)
+}
+
+/// Coerces to an absolute path (no store copy).
+pub(crate) fn coerce_to_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<PathBuf> {
+    let mut ctx = Context::new();
+    let s = st.coerce_to_string(v, pos, false, false, &mut ctx)?;
+    if s.first() != Some(&b'/') {
+        return Err(Error::eval(format!(
+            "string '{}' doesn't represent an absolute path",
+            String::from_utf8_lossy(&s)
+        ))
+        .at_opt(pos));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&s).into_owned()))
+}
+
+fn import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let p = coerce_to_path(st, &args[0], pos)?;
+    st.import_path(&p, pos)
+}
+
+fn scoped_import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let scope = st.force_attrs(&args[0], pos)?;
+    let p = coerce_to_path(st, &args[1], pos)?;
+    st.scoped_import_path(&scope, &p, pos)
+}
+
+fn find_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let list = st.force_list(&args[0], pos)?;
+    let wanted = st.force_string(&args[1], pos)?;
+    let wanted = wanted.as_bytes().to_vec();
+    for entry in list.iter() {
+        let a = st.force_attrs(entry, pos)?;
+        let prefix = match a.get(st.sym.prefix) {
+            Some(p) => st.force_string(&p.clone(), pos)?.as_bytes().to_vec(),
+            None => Vec::new(),
+        };
+        let path = match a.get(st.sym.path) {
+            Some(p) => {
+                let p = p.clone();
+                let mut ctx = Context::new();
+                st.coerce_to_string(&p, pos, false, false, &mut ctx)?
+            }
+            None => {
+                return Err(
+                    Error::new(ErrorKind::MissingAttr, "attribute 'path' missing").at_opt(pos),
+                )
+            }
+        };
+        let rest: Option<Vec<u8>> = if prefix.is_empty() {
+            Some(wanted.clone())
+        } else if wanted == prefix {
+            Some(Vec::new())
+        } else if wanted.starts_with(&prefix) && wanted.get(prefix.len()) == Some(&b'/') {
+            Some(wanted[prefix.len() + 1..].to_vec())
+        } else {
+            None
+        };
+        let Some(rest) = rest else { continue };
+        let mut candidate = path.clone();
+        if !rest.is_empty() {
+            candidate.push(b'/');
+            candidate.extend_from_slice(&rest);
+        }
+        let cand = PathBuf::from(String::from_utf8_lossy(&candidate).into_owned());
+        if st.io.file_kind(&cand).is_some() {
+            return Ok(Value::Path(NixString::new(crate::eval::canon_path(
+                &candidate,
+            ))));
+        }
+    }
+    Err(Error::eval(format!(
+        "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
+        String::from_utf8_lossy(&wanted)
+    ))
+    .at_opt(pos))
+}
+
+fn get_env(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let name = st.force_string(&args[0], pos)?;
+    if st.settings.pure {
+        return Ok(Value::string(""));
+    }
+    Ok(Value::string(
+        st.io.get_env(&name.to_str_lossy()).unwrap_or_default(),
+    ))
+}
+
+fn path_exists(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let p = coerce_to_path(st, &args[0], pos)?;
+    Ok(Value::Bool(st.io.file_kind(&p).is_some()))
+}
+
+fn read_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let p = coerce_to_path(st, &args[0], pos)?;
+    let data = st
+        .io
+        .read_file(&p)
+        .map_err(|m| Error::new(ErrorKind::Io, m))?;
+    Ok(Value::string(data))
+}
+
+fn read_dir(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let p = coerce_to_path(st, &args[0], pos)?;
+    let entries = st
+        .io
+        .read_dir(&p)
+        .map_err(|m| Error::new(ErrorKind::Io, m).at_opt(pos))?;
+    let mut b = AttrsBuilder::with_capacity(entries.len());
+    for (name, kind) in entries {
+        let sym = st.symbols.intern(&name);
+        b.insert(sym, Value::string(kind.as_str()), None);
+    }
+    Ok(Value::Attrs(Rc::new(b.build())))
+}
+
+fn to_path(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let p = coerce_to_path(st, &args[0], pos)?;
+    let s = p.to_string_lossy().into_owned();
+    Ok(Value::string(crate::eval::canon_path(s.as_bytes())))
+}
+
+fn generic_closure(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
+    let a = st.force_attrs(&args[0], pos)?;
+    let start = match a.get(st.sym.start_set) {
+        Some(s) => s.clone(),
+        None => {
+            return Err(
+                Error::new(ErrorKind::MissingAttr, "attribute 'startSet' required").at_opt(pos),
+            )
+        }
+    };
+    let op = match a.get(st.sym.operator) {
+        Some(s) => s.clone(),
+        None => {
+            return Err(
+                Error::new(ErrorKind::MissingAttr, "attribute 'operator' required").at_opt(pos),
+            )
+        }
+    };
+    let start = st.force_list(&start, pos)?;
+    let mut work: std::collections::VecDeque<Value> = start.iter().cloned().collect();
+    let mut keys: Vec<Value> = Vec::new();
+    let mut out = Vec::new();
+    while let Some(item) = work.pop_front() {
+        let attrs = st.force_attrs(&item, pos)?;
+        let key = match attrs.get(st.sym.key) {
+            Some(k) => st.force(&k.clone())?,
+            None => {
+                return Err(
+                    Error::new(ErrorKind::MissingAttr, "attribute 'key' required").at_opt(pos),
+                )
+            }
+        };
+        let mut dup = false;
+        for k in &keys {
+            if !st.less_than(k, &key)? && !st.less_than(&key, k)? {
+                dup = true;
+                break;
+            }
+        }
+        if dup {
+            continue;
+        }
+        keys.push(key);
+        out.push(item.clone());
+        let next = st.call_value(&op, item, pos)?;
+        let next = st.force_list(&next, pos)?;
+        work.extend(next.iter().cloned());
+    }
+    Ok(Value::list(out))
+}
+
+pub(super) const PRIMOPS: &[PrimOp] = &[
+    PrimOp {
+        name: "import",
+        arity: 1,
+        func: import,
+    },
+    PrimOp {
+        name: "scopedImport",
+        arity: 2,
+        func: scoped_import,
+    },
+    PrimOp {
+        name: "findFile",
+        arity: 2,
+        func: find_file,
+    },
+    PrimOp {
+        name: "getEnv",
+        arity: 1,
+        func: get_env,
+    },
+    PrimOp {
+        name: "pathExists",
+        arity: 1,
+        func: path_exists,
+    },
+    PrimOp {
+        name: "readFile",
+        arity: 1,
+        func: read_file,
+    },
+    PrimOp {
+        name: "readDir",
+        arity: 1,
+        func: read_dir,
+    },
+    PrimOp {
+        name: "toPath",
+        arity: 1,
+        func: to_path,
+    },
+    PrimOp {
+        name: "genericClosure",
+        arity: 1,
+        func: generic_closure,
+    },
+];
+
+/// Resolves `path` to the file to import (`default.nix` for a directory).
+pub(crate) fn import_target(st: &EvalState, path: &Path) -> PathBuf {
+    match st.io.file_kind(path) {
+        Some(FileKind::Directory) => path.join("default.nix"),
+        _ => path.to_path_buf(),
+    }
+}

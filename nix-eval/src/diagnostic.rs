@@ -1,0 +1,183 @@
+//! Source positions and CppNix-style rendering of errors.
+//!
+//! A [`Pos`] is 8 bytes: a file index into the evaluator's [`SourceMap`] and a byte offset. The
+//! map keeps each source text so that errors can show the code excerpt CppNix 2.8 prints:
+//!
+//! ```text
+//! error: division by zero
+//!
+//!        at «string»:1:1:
+//!
+//!             1| 1 / 0
+//!              | ^
+//! ```
+
+use std::path::Path;
+
+use crate::error::Error;
+use crate::syntax::{FileId, Origin, SourceMap, Span};
+
+/// A position in a source known to a [`SourceMap`]: file index and byte offset (8 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pos {
+    file: u32,
+    offset: u32,
+}
+
+impl Pos {
+    /// A position at `offset` in the file with index `file`.
+    pub fn new(file: FileId, offset: u32) -> Self {
+        Pos {
+            file: file.0,
+            offset,
+        }
+    }
+
+    /// The start of a span.
+    pub fn from_span(span: Span) -> Self {
+        Pos {
+            file: span.file.0,
+            offset: span.start,
+        }
+    }
+
+    /// The file index.
+    pub fn file(self) -> FileId {
+        FileId(self.file)
+    }
+
+    /// The byte offset in the file.
+    pub fn offset(self) -> u32 {
+        self.offset
+    }
+
+    /// An empty span at this position.
+    pub fn span(self) -> Span {
+        Span::new(FileId(self.file), self.offset, self.offset)
+    }
+}
+
+/// `(string):1:2` or `/path/file.nix:3:1`, as CppNix prints a position inside a message.
+pub fn describe(map: &SourceMap, pos: Pos) -> String {
+    map.pos_in_message(pos.span())
+}
+
+/// The line and column (1-based) of a position.
+pub fn line_col(map: &SourceMap, pos: Pos) -> (u32, u32) {
+    match map.get(pos.file()) {
+        Some(f) => {
+            let lc = f.line_col(pos.offset);
+            (lc.line, lc.column)
+        }
+        None => (0, 0),
+    }
+}
+
+/// What `unsafeGetAttrPos`/`__curPos` report as `file`: the path, or for strings the whole
+/// source text (as CppNix 2.8 does).
+pub fn pos_file_value(map: &SourceMap, file: FileId) -> Vec<u8> {
+    match map.get(file) {
+        Some(f) => match f.origin() {
+            Origin::File(p) => p.display().to_string().into_bytes(),
+            _ => f.text().to_vec(),
+        },
+        None => Vec::new(),
+    }
+}
+
+/// The path of a file source, if it is one.
+pub fn path_of(map: &SourceMap, file: FileId) -> Option<&Path> {
+    match map.get(file).map(|f| f.origin()) {
+        Some(Origin::File(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Renders an error exactly as CppNix 2.8 prints it on standard error (with the final
+/// newline).
+pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
+    let mut out = format!("error: {}\n", err.message());
+    if let Some(pos) = err.pos() {
+        out.push_str(&map.excerpt(pos.span()));
+    }
+    let sugg = err.suggestions();
+    if !sugg.is_empty() {
+        out.push_str("       Did you mean ");
+        if sugg.len() == 1 {
+            out.push_str(&sugg[0]);
+        } else {
+            out.push_str("one of ");
+            for (i, s) in sugg.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(if i + 1 == sugg.len() { " or " } else { ", " });
+                }
+                out.push_str(s);
+            }
+        }
+        out.push_str("?\n");
+    }
+    if !err.trace().is_empty() {
+        if show_trace {
+            for frame in err.trace().iter() {
+                out.push_str(&format!("\n       … {}\n", frame.message));
+                if let Some(pos) = frame.pos {
+                    out.push_str(&map.excerpt(pos.span()));
+                }
+            }
+        } else {
+            out.push_str("(use '--show-trace' to show detailed location information)\n");
+        }
+    }
+    out
+}
+
+/// Levenshtein distance, for "Did you mean …?".
+pub(crate) fn levenshtein(a: &[u8], b: &[u8]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// CppNix's suggestion choice: names within edit distance 2, best first, at most 5.
+pub(crate) fn suggestions<'a>(query: &[u8], names: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
+    let mut all: Vec<(usize, String)> = names
+        .filter_map(|n| {
+            let d = levenshtein(query, n);
+            (d <= 2).then(|| (d, String::from_utf8_lossy(n).into_owned()))
+        })
+        .collect();
+    all.sort();
+    all.truncate(5);
+    all.into_iter().map(|(_, s)| s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn renders_like_cppnix() {
+        let mut map = SourceMap::new();
+        let f = map.add(Origin::String, b"1 / 0".to_vec());
+        let e = Error::eval("division by zero").at(Pos::new(f, 0));
+        assert_eq!(
+            render_error(&map, &e, false),
+            "error: division by zero\n\n       at «string»:1:1:\n\n            1| 1 / 0\n             | ^\n"
+        );
+    }
+
+    #[test]
+    fn levenshtein_works() {
+        assert_eq!(levenshtein(b"kitten", b"sitting"), 3);
+        assert_eq!(levenshtein(b"", b"ab"), 2);
+    }
+}

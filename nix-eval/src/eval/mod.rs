@@ -1,0 +1,1487 @@
+//! The evaluator: walks the lowered IR lazily.
+//!
+//! [`EvalState`] owns the symbol table, the sources, the global scope, the import cache and
+//! the [`crate::io::EvalIo`] backend. [`EvalState::eval`] evaluates an IR node to weak head
+//! normal form; [`EvalState::force`] forces a possibly-thunk value.
+//!
+//! Deep recursion grows the native stack on demand (`stacker`) and stops with a clean
+//! `stack overflow` error at [`MAX_DEPTH`] nested evaluations.
+
+pub(crate) mod env;
+mod ops;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::diagnostic::{self, Pos};
+use crate::error::{Error, ErrorKind, Result};
+use crate::io::EvalIo;
+use crate::lower::ir::{AttrKey, BinOp, Expr, ExprRef};
+use crate::syntax::{FileId, Interner, SourceMap, Symbol};
+use crate::value::{
+    Attr, Attrs, AttrsBuilder, Closure, NixString, PrimOpApp, Thunk, ThunkState, Value,
+};
+use env::Env;
+
+/// Nested evaluations allowed before `stack overflow` is reported.
+pub const MAX_DEPTH: usize = 1_000_000;
+
+/// Symbols the evaluator needs by name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownSymbols {
+    pub out_path: Symbol,
+    pub type_: Symbol,
+    pub to_string: Symbol,
+    pub functor: Symbol,
+    pub name: Symbol,
+    pub value: Symbol,
+    pub key: Symbol,
+    pub success: Symbol,
+    pub right: Symbol,
+    pub wrong: Symbol,
+    pub file: Symbol,
+    pub line: Symbol,
+    pub column: Symbol,
+    pub start_set: Symbol,
+    pub operator: Symbol,
+    pub path: Symbol,
+    pub prefix: Symbol,
+    pub version: Symbol,
+}
+
+impl KnownSymbols {
+    fn new(s: &mut Interner) -> Self {
+        KnownSymbols {
+            out_path: s.intern(b"outPath"),
+            type_: s.intern(b"type"),
+            to_string: s.intern(b"__toString"),
+            functor: s.intern(b"__functor"),
+            name: s.intern(b"name"),
+            value: s.intern(b"value"),
+            key: s.intern(b"key"),
+            success: s.intern(b"success"),
+            right: s.intern(b"right"),
+            wrong: s.intern(b"wrong"),
+            file: s.intern(b"file"),
+            line: s.intern(b"line"),
+            column: s.intern(b"column"),
+            start_set: s.intern(b"startSet"),
+            operator: s.intern(b"operator"),
+            path: s.intern(b"path"),
+            prefix: s.intern(b"prefix"),
+            version: s.intern(b"version"),
+        }
+    }
+}
+
+/// Evaluator settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The store directory (`/nix/store`).
+    pub store_dir: String,
+    /// Search path entries (`-I`, then `NIX_PATH`): `(prefix, path)`; an empty prefix matches
+    /// everything.
+    pub search_path: Vec<(String, String)>,
+    /// `builtins.currentSystem`.
+    pub system: String,
+    /// Whether errors collect `… while evaluating` frames for calls (`--show-trace`).
+    pub show_trace: bool,
+    /// Pure evaluation mode (no `currentTime`, `getEnv` returns "").
+    pub pure: bool,
+    /// The home directory for `~/…` paths.
+    pub home: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            store_dir: "/nix/store".into(),
+            search_path: Vec::new(),
+            system: "x86_64-linux".into(),
+            show_trace: false,
+            pure: false,
+            home: None,
+        }
+    }
+}
+
+/// The state of one evaluation.
+pub struct EvalState {
+    pub(crate) symbols: Interner,
+    pub(crate) sources: SourceMap,
+    pub(crate) settings: Settings,
+    pub(crate) io: Box<dyn EvalIo>,
+    /// The global scope: name → value (lowering turns references into constants).
+    pub(crate) globals: HashMap<Symbol, Value>,
+    pub(crate) builtins: Value,
+    pub(crate) import_cache: HashMap<PathBuf, Value>,
+    pub(crate) sym: KnownSymbols,
+    pub(crate) regex_cache: HashMap<Vec<u8>, Rc<crate::support::regex::Regex>>,
+    depth: usize,
+}
+
+impl std::fmt::Debug for EvalState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvalState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `value is X while Y was expected`.
+#[cold]
+pub(crate) fn type_expected(v: &Value, what: &str) -> Error {
+    Error::type_error(format!(
+        "value is {} while {} was expected",
+        v.show_type(),
+        what
+    ))
+}
+
+impl EvalState {
+    /// A new evaluator with the given settings and I/O backend.
+    pub fn new(settings: Settings, io: Box<dyn EvalIo>) -> Self {
+        let mut symbols = Interner::new();
+        let sym = KnownSymbols::new(&mut symbols);
+        let mut st = EvalState {
+            symbols,
+            sources: SourceMap::new(),
+            settings,
+            io,
+            globals: HashMap::new(),
+            builtins: Value::Null,
+            import_cache: HashMap::new(),
+            sym,
+            regex_cache: HashMap::new(),
+            depth: 0,
+        };
+        crate::builtins::install(&mut st);
+        st
+    }
+
+    /// The symbol table.
+    pub fn symbols(&self) -> &Interner {
+        &self.symbols
+    }
+
+    /// The source map (for rendering errors).
+    pub fn sources(&self) -> &SourceMap {
+        &self.sources
+    }
+
+    /// Interns a name.
+    pub fn intern(&mut self, name: &[u8]) -> Symbol {
+        self.symbols.intern(name)
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Renders an error as `nix-instantiate` prints it.
+    pub fn render_error(&self, err: &Error) -> String {
+        diagnostic::render_error(&self.sources, err, self.settings.show_trace)
+    }
+
+    /// Describes a position for use inside messages (`(string):1:2`).
+    pub(crate) fn describe_pos(&self, pos: Pos) -> String {
+        diagnostic::describe(&self.sources, pos)
+    }
+
+    // ----- thunks and forcing -----
+
+    /// A value for `e` in `env` without evaluating it: variables are shared, constants and
+    /// lambdas are made directly, everything else becomes a thunk.
+    #[inline]
+    pub(crate) fn delay(&mut self, env: &Rc<Env>, e: &ExprRef) -> Value {
+        match &**e {
+            Expr::Const(v) => v.clone(),
+            Expr::Var { level, slot, .. } => match env.up(*level).get(*slot as usize) {
+                Some(v) => v.clone(),
+                // a recursive binding not filled yet: delay the lookup itself
+                None => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+            },
+            Expr::Lambda(l) => Value::Lambda(Rc::new(Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+            })),
+            _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+        }
+    }
+
+    /// Forces a value to weak head normal form.
+    #[inline]
+    pub fn force(&mut self, v: &Value) -> Result<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(t),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Forces a thunk, updating it in place.
+    pub(crate) fn force_thunk(&mut self, t: &Thunk) -> Result<Value> {
+        let state = {
+            let mut b = t.0.borrow_mut();
+            match &*b {
+                ThunkState::Done(v) => return Ok(v.clone()),
+                ThunkState::Blackhole => {
+                    return Err(Error::new(
+                        ErrorKind::InfiniteRecursion,
+                        "infinite recursion encountered",
+                    ))
+                }
+                _ => std::mem::replace(&mut *b, ThunkState::Blackhole),
+            }
+        };
+        self.depth += 1;
+        let res = if self.depth > MAX_DEPTH {
+            Err(Error::new(ErrorKind::StackOverflow, "stack overflow"))
+        } else {
+            stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || match &state {
+                ThunkState::Pending(env, e) => self.eval(env, e),
+                ThunkState::Apply(f, a) => self.call_value(f, a.clone(), None),
+                ThunkState::Done(v) => Ok(v.clone()),
+                ThunkState::Blackhole => Ok(Value::Null),
+            })
+        };
+        self.depth -= 1;
+        match res {
+            Ok(v) => {
+                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                Ok(v)
+            }
+            Err(e) => {
+                *t.0.borrow_mut() = state;
+                Err(e)
+            }
+        }
+    }
+
+    /// Forces `v` and everything inside it (lists and attribute values), as `--strict` and
+    /// `deepSeq` do.
+    pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
+        let mut seen = std::collections::HashSet::new();
+        let v = self.force(v)?;
+        self.force_deep_inner(&v, &mut seen)?;
+        Ok(v)
+    }
+
+    fn force_deep_inner(
+        &mut self,
+        v: &Value,
+        seen: &mut std::collections::HashSet<*const ()>,
+    ) -> Result<()> {
+        match v {
+            Value::Attrs(a) => {
+                if !seen.insert(Rc::as_ptr(a) as *const ()) {
+                    return Ok(());
+                }
+                for attr in a.iter() {
+                    let res = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        let x = self.force(&attr.value)?;
+                        self.force_deep_inner(&x, seen)
+                    });
+                    if let Err(e) = res {
+                        let name = self.symbols.resolve(attr.name);
+                        let msg = format!(
+                            "while evaluating the attribute '{}'",
+                            String::from_utf8_lossy(name)
+                        );
+                        return Err(e.add_trace(attr.pos, msg));
+                    }
+                }
+                Ok(())
+            }
+            Value::List(l) => {
+                if !seen.insert(Rc::as_ptr(l) as *const ()) {
+                    return Ok(());
+                }
+                for x in l.iter() {
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        let x = self.force(x)?;
+                        self.force_deep_inner(&x, seen)
+                    })?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    // ----- typed forcing -----
+
+    /// Forces to an integer; a type error is reported at `pos`.
+    pub(crate) fn force_int(&mut self, v: &Value, pos: Option<Pos>) -> Result<i64> {
+        match self.force(v)? {
+            Value::Int(i) => Ok(i),
+            other => Err(type_expected(&other, "an integer").at_opt(pos)),
+        }
+    }
+
+    /// Forces to an integer or float, as a float.
+    pub(crate) fn force_float(&mut self, v: &Value, pos: Option<Pos>) -> Result<f64> {
+        match self.force(v)? {
+            Value::Int(i) => Ok(i as f64),
+            Value::Float(f) => Ok(f),
+            other => Err(type_expected(&other, "a float").at_opt(pos)),
+        }
+    }
+
+    /// Forces to a bool.
+    pub(crate) fn force_bool(&mut self, v: &Value, pos: Option<Pos>) -> Result<bool> {
+        match self.force(v)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(type_expected(&other, "a Boolean").at_opt(pos)),
+        }
+    }
+
+    /// Forces to an attribute set.
+    pub(crate) fn force_attrs(&mut self, v: &Value, pos: Option<Pos>) -> Result<Rc<Attrs>> {
+        match self.force(v)? {
+            Value::Attrs(a) => Ok(a),
+            other => Err(type_expected(&other, "a set").at_opt(pos)),
+        }
+    }
+
+    /// Forces to a list.
+    pub(crate) fn force_list(&mut self, v: &Value, pos: Option<Pos>) -> Result<Rc<Vec<Value>>> {
+        match self.force(v)? {
+            Value::List(l) => Ok(l),
+            other => Err(type_expected(&other, "a list").at_opt(pos)),
+        }
+    }
+
+    /// Forces to a string (no coercion); context is kept.
+    pub(crate) fn force_string(&mut self, v: &Value, pos: Option<Pos>) -> Result<NixString> {
+        match self.force(v)? {
+            Value::String(s) => Ok(s),
+            other => Err(type_expected(&other, "a string").at_opt(pos)),
+        }
+    }
+
+    /// Forces to a function.
+    pub(crate) fn force_function(&mut self, v: &Value, pos: Option<Pos>) -> Result<Value> {
+        let f = self.force(v)?;
+        match &f {
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => Ok(f),
+            Value::Attrs(a) if a.contains(self.sym.functor) => Ok(f),
+            other => Err(type_expected(other, "a function").at_opt(pos)),
+        }
+    }
+
+    // ----- evaluation -----
+
+    /// Evaluates an IR node in an environment to weak head normal form.
+    pub(crate) fn eval(&mut self, env: &Rc<Env>, e: &Expr) -> Result<Value> {
+        match e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var { level, slot, pos } => {
+                let v = env.up(*level).get(*slot as usize).cloned();
+                match v {
+                    Some(Value::Thunk(t)) => {
+                        self.force_thunk(&t).map_err(|e| fix_recursion(e, *pos))
+                    }
+                    Some(v) => Ok(v),
+                    None => Err(Error::eval("internal error: unset variable slot").at(*pos)),
+                }
+            }
+            Expr::WithVar { name, withs, pos } => self.eval_with_var(env, *name, withs, *pos),
+            Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+            }))),
+            Expr::Call { func, args, pos } => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    self.depth -= 1;
+                    return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(*pos));
+                }
+                let r = stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
+                    self.eval_call(env, func, args, *pos)
+                });
+                self.depth -= 1;
+                r
+            }
+            Expr::If {
+                cond,
+                then,
+                else_,
+                pos,
+            } => {
+                let c = self.eval(env, cond)?;
+                match c {
+                    Value::Bool(true) => self.eval(env, then),
+                    Value::Bool(false) => self.eval(env, else_),
+                    other => Err(type_expected(&other, "a Boolean").at(*pos)),
+                }
+            }
+            Expr::Bin { op, lhs, rhs, pos } => self.eval_bin(env, *op, lhs, rhs, *pos),
+            Expr::Concat {
+                parts,
+                force_string,
+                pos,
+            } => self.eval_concat(env, parts, *force_string, *pos),
+            Expr::Select {
+                expr,
+                path,
+                default,
+                pos,
+            } => self.eval_select(env, expr, path, default.as_ref(), *pos),
+            Expr::HasAttr { expr, path } => self.eval_has_attr(env, expr, path),
+            Expr::Attrs(def) => self.eval_attrs(env, def),
+            Expr::List(items) => {
+                let v: Vec<Value> = items.iter().map(|i| self.delay(env, i)).collect();
+                Ok(Value::List(Rc::new(v)))
+            }
+            Expr::Let { bindings, body } => {
+                let new = Rc::new(Env::new(Some(env.clone()), bindings.len()));
+                for (i, (b, outer)) in bindings.iter().enumerate() {
+                    let v = if *outer {
+                        self.delay(env, b)
+                    } else {
+                        self.delay(&new, b)
+                    };
+                    new.set(i, v);
+                }
+                self.eval(&new, body)
+            }
+            Expr::With { attrs, body } => {
+                let v = self.delay(env, attrs);
+                let new = Rc::new(Env::with_one(env.clone(), v));
+                self.eval(&new, body)
+            }
+            Expr::Assert {
+                cond,
+                body,
+                pos,
+                text,
+            } => {
+                let c = self.eval(env, cond)?;
+                match c {
+                    Value::Bool(true) => self.eval(env, body),
+                    Value::Bool(false) => Err(Error::new(
+                        ErrorKind::Assert,
+                        format!("assertion '{text}' failed"),
+                    )
+                    .at(*pos)),
+                    other => Err(type_expected(&other, "a Boolean").at(*pos)),
+                }
+            }
+            Expr::Not(x, _pos) => match self.eval(env, x)? {
+                Value::Bool(b) => Ok(Value::Bool(!b)),
+                other => Err(type_expected(&other, "a Boolean")),
+            },
+            Expr::Neg(x, pos) => {
+                let v = self.eval(env, x)?;
+                ops::sub(&Value::Int(0), &v).map_err(|e| e.at(*pos))
+            }
+            Expr::And(a, b, pos) => {
+                if !self.eval_bool(env, a, *pos)? {
+                    return Ok(Value::Bool(false));
+                }
+                Ok(Value::Bool(self.eval_bool(env, b, *pos)?))
+            }
+            Expr::Or(a, b, pos) => {
+                if self.eval_bool(env, a, *pos)? {
+                    return Ok(Value::Bool(true));
+                }
+                Ok(Value::Bool(self.eval_bool(env, b, *pos)?))
+            }
+            Expr::Impl(a, b, pos) => {
+                if !self.eval_bool(env, a, *pos)? {
+                    return Ok(Value::Bool(true));
+                }
+                Ok(Value::Bool(self.eval_bool(env, b, *pos)?))
+            }
+            Expr::CurPos(pos) => Ok(self.pos_to_attrs(*pos)),
+        }
+    }
+
+    fn eval_bool(&mut self, env: &Rc<Env>, e: &Expr, pos: Pos) -> Result<bool> {
+        match self.eval(env, e)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(type_expected(&other, "a Boolean").at(pos)),
+        }
+    }
+
+    /// `{ file; line; column; }` for a position.
+    pub(crate) fn pos_to_attrs(&mut self, pos: Pos) -> Value {
+        let (line, col) = diagnostic::line_col(&self.sources, pos);
+        let file = diagnostic::pos_file_value(&self.sources, pos.file());
+        let mut b = AttrsBuilder::with_capacity(3);
+        b.insert(self.sym.file, Value::string(file), None);
+        b.insert(self.sym.line, Value::Int(i64::from(line)), None);
+        b.insert(self.sym.column, Value::Int(i64::from(col)), None);
+        Value::Attrs(Rc::new(b.build()))
+    }
+
+    fn eval_with_var(
+        &mut self,
+        env: &Rc<Env>,
+        name: Symbol,
+        withs: &[u32],
+        pos: Pos,
+    ) -> Result<Value> {
+        for level in withs {
+            let scope = env.up(*level).get(0).cloned().unwrap_or(Value::Null);
+            let attrs = self.force_attrs(&scope, None)?;
+            if let Some(v) = attrs.get(name) {
+                let v = v.clone();
+                return self.force(&v).map_err(|e| fix_recursion(e, pos));
+            }
+        }
+        Err(Error::new(
+            ErrorKind::UndefinedVar,
+            format!(
+                "undefined variable '{}'",
+                String::from_utf8_lossy(self.symbols.resolve(name))
+            ),
+        )
+        .at(pos))
+    }
+
+    fn eval_call(
+        &mut self,
+        env: &Rc<Env>,
+        func: &ExprRef,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        let mut f = self.eval(env, func)?;
+        for a in args {
+            let arg = self.delay(env, a);
+            f = self.call_value(&f, arg, Some(pos))?;
+        }
+        Ok(f)
+    }
+
+    /// Calls a function value with one argument.
+    pub(crate) fn call_value(&mut self, f: &Value, arg: Value, pos: Option<Pos>) -> Result<Value> {
+        let f = match f {
+            Value::Thunk(t) => self.force_thunk(t)?,
+            other => other.clone(),
+        };
+        match &f {
+            Value::Lambda(c) => self.call_lambda(c, arg, pos),
+            Value::PrimOp(op) => {
+                if op.arity == 1 {
+                    (op.func)(self, &[arg], pos)
+                } else {
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                        op,
+                        args: vec![arg],
+                    })))
+                }
+            }
+            Value::PrimOpApp(app) => {
+                let mut args = Vec::with_capacity(app.args.len() + 1);
+                args.extend(app.args.iter().cloned());
+                args.push(arg);
+                if args.len() == app.op.arity {
+                    (app.op.func)(self, &args, pos)
+                } else {
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op: app.op, args })))
+                }
+            }
+            Value::Attrs(a) if a.contains(self.sym.functor) => {
+                let functor = a.get(self.sym.functor).cloned().unwrap_or(Value::Null);
+                let g = self.call_value(&functor, f.clone(), pos)?;
+                self.call_value(&g, arg, pos)
+            }
+            other => Err(Error::type_error(format!(
+                "attempt to call something which is not a function but {}",
+                other.show_type()
+            ))
+            .at_opt(pos)),
+        }
+    }
+
+    /// A description of a lambda for messages: `'f' at (string):1:9` or
+    /// `anonymous function at (string):1:2`.
+    pub(crate) fn lambda_name(&self, c: &Closure) -> String {
+        let where_ = self.describe_pos(c.lambda.pos);
+        match c.lambda.name {
+            Some(n) => format!(
+                "'{}' at {}",
+                String::from_utf8_lossy(self.symbols.resolve(n)),
+                where_
+            ),
+            None => format!("anonymous function at {where_}"),
+        }
+    }
+
+    fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
+        let lambda = &c.lambda;
+        let new = match &lambda.formals {
+            None => Rc::new(Env::with_one(c.env.clone(), arg)),
+            Some(formals) => {
+                let attrs = self.force_attrs(&arg, pos)?;
+                let new = Rc::new(Env::new(Some(c.env.clone()), lambda.slots as usize));
+                let mut used = 0usize;
+                for (i, f) in formals.entries.iter().enumerate() {
+                    match attrs.get(f.name) {
+                        Some(v) => {
+                            used += 1;
+                            new.set(i, v.clone());
+                        }
+                        None => match &f.default {
+                            Some(d) => {
+                                let v = self.delay(&new, d);
+                                new.set(i, v);
+                            }
+                            None => {
+                                return Err(Error::type_error(format!(
+                                    "{} called without required argument '{}'",
+                                    self.lambda_name(c),
+                                    String::from_utf8_lossy(self.symbols.resolve(f.name))
+                                ))
+                                .at_opt(pos))
+                            }
+                        },
+                    }
+                }
+                if !formals.ellipsis && used < attrs.len() {
+                    for a in attrs.iter() {
+                        if !formals.entries.iter().any(|f| f.name == a.name) {
+                            let names: Vec<&[u8]> = formals
+                                .entries
+                                .iter()
+                                .map(|f| self.symbols.resolve(f.name))
+                                .collect();
+                            let query = self.symbols.resolve(a.name);
+                            let sugg = diagnostic::suggestions(query, names.into_iter());
+                            return Err(Error::type_error(format!(
+                                "{} called with unexpected argument '{}'",
+                                self.lambda_name(c),
+                                String::from_utf8_lossy(query)
+                            ))
+                            .at_opt(pos)
+                            .with_suggestions(sugg));
+                        }
+                    }
+                }
+                if lambda.arg.is_some() {
+                    new.set(formals.entries.len(), Value::Attrs(attrs));
+                }
+                new
+            }
+        };
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
+        }
+        let body = lambda.body.clone();
+        let r = stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval(&new, &body));
+        self.depth -= 1;
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) if self.settings.show_trace => {
+                let name = match lambda.name {
+                    Some(n) => format!("'{}'", String::from_utf8_lossy(self.symbols.resolve(n))),
+                    None => "anonymous lambda".to_string(),
+                };
+                let e = e.add_trace(Some(lambda.pos), format!("while evaluating {name}"));
+                Err(e.add_trace(pos, "from call site"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn attr_name(&mut self, env: &Rc<Env>, key: &AttrKey) -> Result<Symbol> {
+        match key {
+            AttrKey::Static(s) => Ok(*s),
+            AttrKey::Dynamic(e) => {
+                let v = self.eval(env, e)?;
+                match v {
+                    Value::String(s) => Ok(self.symbols.intern(s.as_bytes())),
+                    other => Err(type_expected(&other, "a string")),
+                }
+            }
+        }
+    }
+
+    fn show_attr_path(&mut self, env: &Rc<Env>, path: &[AttrKey]) -> String {
+        let mut out = String::new();
+        for (i, k) in path.iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            match k {
+                AttrKey::Static(s) => {
+                    out.push_str(&String::from_utf8_lossy(self.symbols.resolve(*s)))
+                }
+                AttrKey::Dynamic(_) => match self.attr_name(env, k) {
+                    Ok(s) => out.push_str(&String::from_utf8_lossy(self.symbols.resolve(s))),
+                    Err(_) => out.push_str("\"«error»\""),
+                },
+            }
+        }
+        out
+    }
+
+    fn eval_select(
+        &mut self,
+        env: &Rc<Env>,
+        expr: &ExprRef,
+        path: &[AttrKey],
+        default: Option<&ExprRef>,
+        pos: Pos,
+    ) -> Result<Value> {
+        let mut v = self.eval(env, expr)?;
+        let mut pos2: Option<Option<Pos>> = None;
+        let res: Result<Value> = (|| {
+            for (i, key) in path.iter().enumerate() {
+                if i > 0 {
+                    v = self.force(&v)?;
+                }
+                let name = self.attr_name(env, key)?;
+                let attrs = match &v {
+                    Value::Attrs(a) => a.clone(),
+                    other => {
+                        if let Some(d) = default {
+                            return self.eval(env, d);
+                        }
+                        return Err(type_expected(other, "a set").at(pos));
+                    }
+                };
+                match attrs.get_attr(name) {
+                    Some(a) => {
+                        pos2 = Some(a.pos);
+                        v = a.value.clone();
+                    }
+                    None => {
+                        if let Some(d) = default {
+                            return self.eval(env, d);
+                        }
+                        let names: Vec<&[u8]> =
+                            attrs.iter().map(|a| self.symbols.resolve(a.name)).collect();
+                        let query = self.symbols.resolve(name);
+                        let sugg = diagnostic::suggestions(query, names.into_iter());
+                        return Err(Error::new(
+                            ErrorKind::MissingAttr,
+                            format!("attribute '{}' missing", String::from_utf8_lossy(query)),
+                        )
+                        .at(pos)
+                        .with_suggestions(sugg));
+                    }
+                }
+            }
+            self.force(&v).map_err(|e| fix_recursion(e, pos))
+        })();
+        match res {
+            Ok(v) => Ok(v),
+            Err(e) => match pos2 {
+                Some(p) => {
+                    let shown = self.show_attr_path(env, path);
+                    Err(e.add_trace(p, format!("while evaluating the attribute '{shown}'")))
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    fn eval_has_attr(&mut self, env: &Rc<Env>, expr: &ExprRef, path: &[AttrKey]) -> Result<Value> {
+        let mut v = self.eval(env, expr)?;
+        for (i, key) in path.iter().enumerate() {
+            if i > 0 {
+                v = self.force(&v)?;
+            }
+            let name = self.attr_name(env, key)?;
+            match &v {
+                Value::Attrs(a) => match a.get(name) {
+                    Some(x) => v = x.clone(),
+                    None => return Ok(Value::Bool(false)),
+                },
+                _ => return Ok(Value::Bool(false)),
+            }
+        }
+        Ok(Value::Bool(true))
+    }
+
+    fn eval_attrs(&mut self, env: &Rc<Env>, def: &crate::lower::ir::AttrsDef) -> Result<Value> {
+        let scope = if def.rec {
+            Rc::new(Env::new(Some(env.clone()), def.statics.len()))
+        } else {
+            env.clone()
+        };
+        let mut entries = Vec::with_capacity(def.statics.len() + def.dynamics.len());
+        for (i, a) in def.statics.iter().enumerate() {
+            let v = if a.outer {
+                self.delay(env, &a.value)
+            } else {
+                self.delay(&scope, &a.value)
+            };
+            if def.rec {
+                scope.set(i, v.clone());
+            }
+            entries.push(Attr {
+                name: a.name,
+                value: v,
+                pos: Some(a.pos),
+            });
+        }
+        if def.dynamics.is_empty() {
+            return Ok(Value::Attrs(Rc::new(Attrs::from_sorted(entries))));
+        }
+        let mut attrs = Attrs::from_sorted(entries);
+        for d in &def.dynamics {
+            let n = self.eval(&scope, &d.name)?;
+            let name = match n {
+                Value::Null => continue,
+                Value::String(s) => self.symbols.intern(s.as_bytes()),
+                other => return Err(type_expected(&other, "a string").at(d.pos)),
+            };
+            if let Some(prev) = attrs.get_attr(name) {
+                let where_ = prev.pos.map(|p| self.describe_pos(p)).unwrap_or_default();
+                return Err(Error::eval(format!(
+                    "dynamic attribute '{}' already defined at {}",
+                    String::from_utf8_lossy(self.symbols.resolve(name)),
+                    where_
+                ))
+                .at(d.pos));
+            }
+            let v = self.delay(&scope, &d.value);
+            let mut b = AttrsBuilder::with_capacity(1);
+            b.insert(name, v, Some(d.pos));
+            attrs = attrs.update(&b.build());
+        }
+        Ok(Value::Attrs(Rc::new(attrs)))
+    }
+
+    fn eval_bin(
+        &mut self,
+        env: &Rc<Env>,
+        op: BinOp,
+        lhs: &ExprRef,
+        rhs: &ExprRef,
+        pos: Pos,
+    ) -> Result<Value> {
+        let a = self.eval(env, lhs)?;
+        let b = self.eval(env, rhs)?;
+        match op {
+            BinOp::Sub => ops::sub(&a, &b).map_err(|e| e.at(pos)),
+            BinOp::Mul => ops::mul(&a, &b).map_err(|e| e.at(pos)),
+            BinOp::Div => ops::div(&a, &b).map_err(|e| e.at(pos)),
+            BinOp::Lt => Ok(Value::Bool(self.less_than(&a, &b)?)),
+            BinOp::Gt => Ok(Value::Bool(self.less_than(&b, &a)?)),
+            BinOp::Le => Ok(Value::Bool(!self.less_than(&b, &a)?)),
+            BinOp::Ge => Ok(Value::Bool(!self.less_than(&a, &b)?)),
+            BinOp::Eq => Ok(Value::Bool(self.eq_values(&a, &b)?)),
+            BinOp::Ne => Ok(Value::Bool(!self.eq_values(&a, &b)?)),
+            BinOp::Update => {
+                let x = match a {
+                    Value::Attrs(x) => x,
+                    other => return Err(type_expected(&other, "a set")),
+                };
+                let y = match b {
+                    Value::Attrs(y) => y,
+                    other => return Err(type_expected(&other, "a set")),
+                };
+                if y.is_empty() {
+                    return Ok(Value::Attrs(x));
+                }
+                if x.is_empty() {
+                    return Ok(Value::Attrs(y));
+                }
+                Ok(Value::Attrs(Rc::new(x.update(&y))))
+            }
+            BinOp::Concat => {
+                let x = match a {
+                    Value::List(x) => x,
+                    other => return Err(type_expected(&other, "a list").at(pos)),
+                };
+                let y = match b {
+                    Value::List(y) => y,
+                    other => return Err(type_expected(&other, "a list").at(pos)),
+                };
+                if y.is_empty() {
+                    return Ok(Value::List(x));
+                }
+                if x.is_empty() {
+                    return Ok(Value::List(y));
+                }
+                let mut v = Vec::with_capacity(x.len() + y.len());
+                v.extend(x.iter().cloned());
+                v.extend(y.iter().cloned());
+                Ok(Value::List(Rc::new(v)))
+            }
+        }
+    }
+
+    /// Deep equality as CppNix's `==`.
+    pub(crate) fn eq_values(&mut self, a: &Value, b: &Value) -> Result<bool> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        self.eq_forced(&a, &b)
+    }
+
+    fn eq_inner(&mut self, a: &Value, b: &Value) -> Result<bool> {
+        // identical values inside containers are equal (CppNix compares pointers first)
+        match (a, b) {
+            (Value::Thunk(x), Value::Thunk(y)) if Rc::ptr_eq(&x.0, &y.0) => return Ok(true),
+            (Value::Lambda(x), Value::Lambda(y)) if Rc::ptr_eq(x, y) => return Ok(true),
+            (Value::PrimOp(x), Value::PrimOp(y)) if std::ptr::eq(*x, *y) => return Ok(true),
+            (Value::PrimOpApp(x), Value::PrimOpApp(y)) if Rc::ptr_eq(x, y) => return Ok(true),
+            _ => {}
+        }
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        self.eq_forced(&a, &b)
+    }
+
+    fn eq_forced(&mut self, a: &Value, b: &Value) -> Result<bool> {
+        Ok(match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(x), Value::Float(y)) => (*x as f64) == *y,
+            (Value::Float(x), Value::Int(y)) => *x == (*y as f64),
+            (Value::Float(x), Value::Float(y)) => x == y,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Null, Value::Null) => true,
+            (Value::String(x), Value::String(y)) => x.as_bytes() == y.as_bytes(),
+            (Value::Path(x), Value::Path(y)) => x.as_bytes() == y.as_bytes(),
+            (Value::List(x), Value::List(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if !self.eq_inner(p, q)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if self.is_derivation(x)? && self.is_derivation(y)? {
+                    if let (Some(p), Some(q)) = (x.get(self.sym.out_path), y.get(self.sym.out_path))
+                    {
+                        let (p, q) = (p.clone(), q.clone());
+                        return self.eq_inner(&p, &q);
+                    }
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if p.name != q.name || !self.eq_inner(&p.value, &q.value)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether a set has `type = "derivation"`.
+    pub(crate) fn is_derivation(&mut self, a: &Attrs) -> Result<bool> {
+        match a.get(self.sym.type_) {
+            Some(t) => {
+                let t = t.clone();
+                match self.force(&t)? {
+                    Value::String(s) => Ok(s.as_bytes() == b"derivation"),
+                    _ => Ok(false),
+                }
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `<` as CppNix compares values.
+    pub(crate) fn less_than(&mut self, a: &Value, b: &Value) -> Result<bool> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => Ok(x < y),
+            (Value::Int(x), Value::Float(y)) => Ok((*x as f64) < *y),
+            (Value::Float(x), Value::Int(y)) => Ok(*x < (*y as f64)),
+            (Value::Float(x), Value::Float(y)) => Ok(x < y),
+            (Value::String(x), Value::String(y)) => Ok(x.as_bytes() < y.as_bytes()),
+            (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes() < y.as_bytes()),
+            (Value::List(x), Value::List(y)) => {
+                let mut i = 0;
+                loop {
+                    if i == y.len() {
+                        return Ok(false);
+                    }
+                    if i == x.len() {
+                        return Ok(true);
+                    }
+                    if !self.eq_values(&x[i], &y[i])? {
+                        return self.less_than(&x[i], &y[i]);
+                    }
+                    i += 1;
+                }
+            }
+            _ => Err(Error::eval(format!(
+                "cannot compare {} with {}",
+                a.show_type(),
+                b.show_type()
+            ))),
+        }
+    }
+
+    fn eval_concat(
+        &mut self,
+        env: &Rc<Env>,
+        parts: &[(ExprRef, Pos)],
+        force_string: bool,
+        pos: Pos,
+    ) -> Result<Value> {
+        #[derive(PartialEq, Clone, Copy)]
+        enum First {
+            Int,
+            Float,
+            Path,
+            Str,
+        }
+        let mut first = if force_string { Some(First::Str) } else { None };
+        let mut n: i64 = 0;
+        let mut nf: f64 = 0.0;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut ctx = crate::value::Context::new();
+        for (i, (p, ppos)) in parts.iter().enumerate() {
+            let v = self.eval(env, p)?;
+            let kind = match first {
+                Some(k) => k,
+                None => {
+                    let k = match &v {
+                        Value::Int(_) => First::Int,
+                        Value::Float(_) => First::Float,
+                        Value::Path(_) => First::Path,
+                        _ => First::Str,
+                    };
+                    first = Some(k);
+                    k
+                }
+            };
+            match kind {
+                First::Int => match v {
+                    Value::Int(x) => n = n.wrapping_add(x),
+                    Value::Float(x) => {
+                        nf = n as f64 + x;
+                        first = Some(First::Float);
+                    }
+                    other => {
+                        return Err(Error::type_error(format!(
+                            "cannot add {} to an integer",
+                            other.show_type()
+                        ))
+                        .at(*ppos))
+                    }
+                },
+                First::Float => match v {
+                    Value::Int(x) => nf += x as f64,
+                    Value::Float(x) => nf += x,
+                    other => {
+                        return Err(Error::type_error(format!(
+                            "cannot add {} to a float",
+                            other.show_type()
+                        ))
+                        .at(*ppos))
+                    }
+                },
+                First::Path | First::Str => {
+                    let copy = kind == First::Str;
+                    let s = self.coerce_to_string(&v, Some(*ppos), false, copy, &mut ctx)?;
+                    let _ = i;
+                    buf.extend_from_slice(&s);
+                }
+            }
+        }
+        match first {
+            Some(First::Int) => Ok(Value::Int(n)),
+            Some(First::Float) => Ok(Value::Float(nf)),
+            Some(First::Path) => {
+                if !ctx.is_empty() {
+                    return Err(Error::eval(
+                        "a string that refers to a store path cannot be appended to a path",
+                    )
+                    .at(pos));
+                }
+                Ok(Value::Path(NixString::new(canon_path(&buf))))
+            }
+            _ => Ok(Value::String(NixString::with_context(buf, Some(ctx)))),
+        }
+    }
+
+    /// CppNix's `coerceToString`: strings (with context), paths (copied to the store when
+    /// `copy_to_store`), sets with `__toString`/`outPath`, and with `coerce_more` also
+    /// bools, numbers, null and lists.
+    pub(crate) fn coerce_to_string(
+        &mut self,
+        v: &Value,
+        pos: Option<Pos>,
+        coerce_more: bool,
+        copy_to_store: bool,
+        ctx: &mut crate::value::Context,
+    ) -> Result<Vec<u8>> {
+        let v = self.force(v)?;
+        match &v {
+            Value::String(s) => {
+                if let Some(c) = s.context() {
+                    ctx.extend(c);
+                }
+                Ok(s.as_bytes().to_vec())
+            }
+            Value::Path(p) => {
+                if copy_to_store {
+                    let sp = self.copy_path_to_store(p.as_bytes())?;
+                    ctx.insert(sp.clone());
+                    Ok(sp.into_bytes())
+                } else {
+                    Ok(p.as_bytes().to_vec())
+                }
+            }
+            Value::Attrs(a) => {
+                if let Some(f) = a.get(self.sym.to_string) {
+                    let f = f.clone();
+                    let r = self.call_value(&f, v.clone(), pos)?;
+                    return self.coerce_to_string(&r, pos, coerce_more, copy_to_store, ctx);
+                }
+                if let Some(o) = a.get(self.sym.out_path) {
+                    let o = o.clone();
+                    return self.coerce_to_string(&o, pos, coerce_more, copy_to_store, ctx);
+                }
+                Err(Error::type_error("cannot coerce a set to a string").at_opt(pos))
+            }
+            Value::Bool(b) if coerce_more => Ok(if *b { b"1".to_vec() } else { Vec::new() }),
+            Value::Int(i) if coerce_more => Ok(i.to_string().into_bytes()),
+            Value::Float(f) if coerce_more => Ok(crate::support::float::format_f(*f).into_bytes()),
+            Value::Null if coerce_more => Ok(Vec::new()),
+            Value::List(l) if coerce_more => {
+                let mut out = Vec::new();
+                let n = l.len();
+                for (i, x) in l.iter().enumerate() {
+                    let s = self.coerce_to_string(x, pos, coerce_more, copy_to_store, ctx)?;
+                    out.extend_from_slice(&s);
+                    if i + 1 < n {
+                        let fx = self.force(x)?;
+                        let empty_list = matches!(&fx, Value::List(l2) if l2.is_empty());
+                        if !empty_list {
+                            out.push(b' ');
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            other => Err(Error::type_error(format!(
+                "cannot coerce {} to a string",
+                other.show_type()
+            ))
+            .at_opt(pos)),
+        }
+    }
+
+    /// Copies a path to the store (read-only: only computes the store path) and returns it.
+    pub(crate) fn copy_path_to_store(&mut self, path: &[u8]) -> Result<String> {
+        let p = PathBuf::from(String::from_utf8_lossy(path).into_owned());
+        self.io
+            .store_path_of_source(&p, &self.settings.store_dir)
+            .map_err(|e| Error::new(ErrorKind::Io, e))
+    }
+
+    /// Parses, lowers and evaluates a source text to weak head normal form. `base` is an
+    /// extra outermost scope (for `scopedImport`).
+    pub(crate) fn eval_source(
+        &mut self,
+        origin: crate::syntax::Origin,
+        text: Vec<u8>,
+        base_dir: &std::path::Path,
+        base: Option<&Attrs>,
+    ) -> Result<Value> {
+        let file = self.add_source(origin, text);
+        let mut opts = crate::syntax::ParseOptions::new(base_dir);
+        if let Some(h) = &self.settings.home {
+            opts = opts.with_home(h.clone());
+        }
+        let ast =
+            crate::syntax::parse(&self.sources, file, &mut self.symbols, &opts).map_err(|e| {
+                Error::new(ErrorKind::Parse, e.message.clone()).at(Pos::from_span(e.span))
+            })?;
+        let scope_names = base.map(|a| a.iter().map(|x| x.name).collect::<Vec<_>>());
+        let ir = crate::lower::Lowerer::new(self, file, scope_names).lower(&ast)?;
+        let env = match base {
+            Some(a) => {
+                let env = Env::new(None, a.len());
+                for (i, x) in a.iter().enumerate() {
+                    env.set(i, x.value.clone());
+                }
+                Rc::new(env)
+            }
+            None => Rc::new(Env::new(None, 0)),
+        };
+        self.eval(&env, &ir)
+    }
+
+    /// `import path`: evaluates a file (or `default.nix` in a directory), cached per path.
+    pub(crate) fn import_path(
+        &mut self,
+        path: &std::path::Path,
+        _pos: Option<Pos>,
+    ) -> Result<Value> {
+        let target = crate::builtins::import_target(self, path);
+        if let Some(v) = self.import_cache.get(&target) {
+            return Ok(v.clone());
+        }
+        if self.io.file_kind(&target).is_none() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "getting status of '{}': No such file or directory",
+                    target.display()
+                ),
+            ));
+        }
+        let text = self
+            .io
+            .read_file(&target)
+            .map_err(|m| Error::new(ErrorKind::Io, m))?;
+        let dir = target
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let v = self.eval_source(
+            crate::syntax::Origin::File(target.clone()),
+            text,
+            &dir,
+            None,
+        )?;
+        self.import_cache.insert(target, v.clone());
+        Ok(v)
+    }
+
+    /// `scopedImport attrs path`: like `import`, with `attrs` in scope; not cached.
+    pub(crate) fn scoped_import_path(
+        &mut self,
+        scope: &Attrs,
+        path: &std::path::Path,
+        _pos: Option<Pos>,
+    ) -> Result<Value> {
+        let target = crate::builtins::import_target(self, path);
+        if self.io.file_kind(&target).is_none() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "getting status of '{}': No such file or directory",
+                    target.display()
+                ),
+            ));
+        }
+        let text = self
+            .io
+            .read_file(&target)
+            .map_err(|m| Error::new(ErrorKind::Io, m))?;
+        let dir = target
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        self.eval_source(crate::syntax::Origin::File(target), text, &dir, Some(scope))
+    }
+
+    /// Parses and lowers an expression (as `--arg NAME EXPR`) and returns it unevaluated.
+    ///
+    /// # Errors
+    /// Syntax errors and undefined variables.
+    pub fn delay_expr(&mut self, text: &str, base_dir: &std::path::Path) -> Result<Value> {
+        let file = self.add_source(crate::syntax::Origin::String, text.as_bytes().to_vec());
+        let mut opts = crate::syntax::ParseOptions::new(base_dir);
+        if let Some(h) = &self.settings.home {
+            opts = opts.with_home(h.clone());
+        }
+        let ast =
+            crate::syntax::parse(&self.sources, file, &mut self.symbols, &opts).map_err(|e| {
+                Error::new(ErrorKind::Parse, e.message.clone()).at(Pos::from_span(e.span))
+            })?;
+        let ir = crate::lower::Lowerer::new(self, file, None).lower(&ast)?;
+        let env = Rc::new(Env::new(None, 0));
+        Ok(self.delay(&env, &ir))
+    }
+
+    /// CppNix's `autoCallFunction`: calls a function taking a formals pattern with the given
+    /// arguments (`--arg`/`--argstr`); other values are returned as they are.
+    ///
+    /// # Errors
+    /// A required argument without a value, and evaluation errors.
+    pub fn auto_call(&mut self, f: &Value, args: &[(String, Value)]) -> Result<Value> {
+        let f = self.force(f)?;
+        if let Value::Attrs(a) = &f {
+            if let Some(functor) = a.get(self.sym.functor) {
+                let functor = functor.clone();
+                let g = self.call_value(&functor, f.clone(), None)?;
+                let g = self.force(&g)?;
+                return self.auto_call(&g, args);
+            }
+        }
+        let Value::Lambda(c) = &f else {
+            return Ok(f);
+        };
+        let Some(formals) = &c.lambda.formals else {
+            return Ok(f);
+        };
+        let mut b = AttrsBuilder::new();
+        if formals.ellipsis {
+            for (n, v) in args {
+                let s = self.symbols.intern(n.as_bytes());
+                b.insert(s, v.clone(), None);
+            }
+        } else {
+            for fm in &formals.entries {
+                let name = self.symbols.resolve(fm.name).to_vec();
+                match args.iter().find(|(n, _)| n.as_bytes() == name.as_slice()) {
+                    Some((_, v)) => b.insert(fm.name, v.clone(), None),
+                    None if fm.default.is_none() => {
+                        return Err(Error::eval(format!(
+                            "cannot evaluate a function that has an argument without a value ('{}') Nix attempted to evaluate a function as a top level expression; in this case it must have its arguments supplied either by default values, or passed explicitly with '--arg' or '--argstr'. See https://nixos.org/manual/nix/stable/#ss-functions.",
+                            String::from_utf8_lossy(&name)
+                        )))
+                    }
+                    None => {}
+                }
+            }
+        }
+        let arg = Value::Attrs(Rc::new(b.build()));
+        self.call_value(&f, arg, None)
+    }
+
+    /// CppNix's `findAlongAttrPath` (`-A a.b.0`): selects attributes and list elements,
+    /// auto-calling functions on the way.
+    ///
+    /// # Errors
+    /// Missing attributes, bad indices and evaluation errors.
+    pub fn find_along_attr_path(
+        &mut self,
+        root: &Value,
+        path: &str,
+        args: &[(String, Value)],
+    ) -> Result<Value> {
+        let mut v = root.clone();
+        if path.is_empty() {
+            return Ok(v);
+        }
+        let mut tokens = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        for ch in path.chars() {
+            match ch {
+                '"' => quoted = !quoted,
+                '.' if !quoted => tokens.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        tokens.push(cur);
+        for tok in tokens {
+            let called = self.auto_call(&v, args)?;
+            v = self.force(&called)?;
+            if let Ok(idx) = tok.parse::<usize>() {
+                let l = match &v {
+                    Value::List(l) => l.clone(),
+                    other => {
+                        return Err(Error::type_error(format!(
+                            "the expression selected by the selection path '{path}' should be a list but is {}",
+                            other.show_type()
+                        )))
+                    }
+                };
+                match l.get(idx) {
+                    Some(x) => v = x.clone(),
+                    None => {
+                        return Err(Error::eval(format!(
+                            "list index {idx} in selection path '{path}' is out of range"
+                        )))
+                    }
+                }
+            } else {
+                let a = match &v {
+                    Value::Attrs(a) => a.clone(),
+                    other => {
+                        return Err(Error::type_error(format!(
+                            "the expression selected by the selection path '{path}' should be a set but is {}",
+                            other.show_type()
+                        )))
+                    }
+                };
+                if tok.is_empty() {
+                    return Err(Error::eval(format!(
+                        "empty attribute name in selection path '{path}'"
+                    )));
+                }
+                let sym = self.symbols.intern(tok.as_bytes());
+                match a.get(sym) {
+                    Some(x) => v = x.clone(),
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::MissingAttr,
+                            format!("attribute '{tok}' in selection path '{path}' not found"),
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// Registers a source text and returns its file id.
+    pub(crate) fn add_source(&mut self, origin: crate::syntax::Origin, text: Vec<u8>) -> FileId {
+        self.sources.add(origin, text)
+    }
+}
+
+/// Arithmetic operators shared by the IR and the builtins.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Applies an arithmetic operator to two forced values.
+pub(crate) fn arith(op: Arith, a: &Value, b: &Value) -> Result<Value> {
+    match op {
+        Arith::Add => ops::add(a, b),
+        Arith::Sub => ops::sub(a, b),
+        Arith::Mul => ops::mul(a, b),
+        Arith::Div => ops::div(a, b),
+    }
+}
+
+#[cold]
+fn fix_recursion(e: Error, pos: Pos) -> Error {
+    if e.kind() == ErrorKind::InfiniteRecursion && e.pos().is_none() {
+        e.at(pos)
+    } else {
+        e
+    }
+}
+
+/// Canonicalises an absolute path textually: collapses `//`, removes `.` and resolves `..`.
+pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for comp in p.split(|c| *c == b'/') {
+        match comp {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return b"/".to_vec();
+    }
+    let mut out = Vec::with_capacity(p.len());
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    out
+}

@@ -1,0 +1,170 @@
+//! The lowered form that the evaluator walks.
+//!
+//! Every variable is resolved: `Var { level, slot }` means "go `level` environments up, take
+//! slot `slot`". Only names under a `with` that are not bound lexically are looked up at run
+//! time (`WithVar`). Builtins and the other global names become constants.
+
+use std::rc::Rc;
+
+use crate::diagnostic::Pos;
+use crate::syntax::Symbol;
+use crate::value::Value;
+
+/// A shared IR node.
+pub(crate) type ExprRef = Rc<Expr>;
+
+/// An attribute name in a path: static or computed.
+#[derive(Debug)]
+pub(crate) enum AttrKey {
+    Static(Symbol),
+    Dynamic(ExprRef),
+}
+
+/// Binary operators that are evaluated strictly on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Sub,
+    Mul,
+    Div,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    Update,
+    Concat,
+}
+
+/// An attribute definition.
+#[derive(Debug)]
+pub(crate) struct AttrDef {
+    pub name: Symbol,
+    pub value: ExprRef,
+    pub pos: Pos,
+    /// Evaluate in the enclosing environment (an `inherit` in a `rec` set or `let`).
+    pub outer: bool,
+}
+
+/// A dynamic attribute definition `${name} = value;`.
+#[derive(Debug)]
+pub(crate) struct DynAttrDef {
+    pub name: ExprRef,
+    pub value: ExprRef,
+    pub pos: Pos,
+}
+
+/// An attribute set literal.
+#[derive(Debug)]
+pub(crate) struct AttrsDef {
+    /// `rec { … }`: the values are evaluated in a new environment holding the static
+    /// attributes, in the order of `statics`.
+    pub rec: bool,
+    /// Sorted by symbol id, no duplicates.
+    pub statics: Vec<AttrDef>,
+    pub dynamics: Vec<DynAttrDef>,
+}
+
+/// A formal parameter.
+#[derive(Debug)]
+pub(crate) struct Formal {
+    pub name: Symbol,
+    pub default: Option<ExprRef>,
+}
+
+/// `{ a, b ? e, ... }`.
+#[derive(Debug)]
+pub(crate) struct Formals {
+    /// In slot order (slot i holds formal i); `at` (if any) takes the slot after the formals.
+    pub entries: Vec<Formal>,
+    pub ellipsis: bool,
+}
+
+/// A function literal.
+#[derive(Debug)]
+pub(crate) struct Lambda {
+    /// The name it was bound to (`f = x: …`), for messages.
+    pub name: Option<Symbol>,
+    pub pos: Pos,
+    /// The simple argument name or the `@` name.
+    pub arg: Option<Symbol>,
+    pub formals: Option<Formals>,
+    pub body: ExprRef,
+    /// Number of slots of the call environment.
+    pub slots: u32,
+}
+
+/// An IR node.
+#[derive(Debug)]
+pub(crate) enum Expr {
+    Const(Value),
+    Var {
+        level: u32,
+        slot: u32,
+        pos: Pos,
+    },
+    WithVar {
+        name: Symbol,
+        /// Levels of the enclosing `with` environments, innermost first.
+        withs: Box<[u32]>,
+        pos: Pos,
+    },
+    Attrs(Box<AttrsDef>),
+    List(Box<[ExprRef]>),
+    Select {
+        expr: ExprRef,
+        path: Box<[AttrKey]>,
+        default: Option<ExprRef>,
+        pos: Pos,
+    },
+    HasAttr {
+        expr: ExprRef,
+        path: Box<[AttrKey]>,
+    },
+    Lambda(Rc<Lambda>),
+    Call {
+        func: ExprRef,
+        args: Box<[ExprRef]>,
+        pos: Pos,
+    },
+    /// `let`: a new recursive environment with one slot per binding.
+    Let {
+        bindings: Box<[(ExprRef, bool)]>,
+        body: ExprRef,
+    },
+    With {
+        attrs: ExprRef,
+        body: ExprRef,
+    },
+    If {
+        cond: ExprRef,
+        then: ExprRef,
+        else_: ExprRef,
+        pos: Pos,
+    },
+    Assert {
+        cond: ExprRef,
+        body: ExprRef,
+        pos: Pos,
+        text: Rc<str>,
+    },
+    Not(ExprRef, Pos),
+    Neg(ExprRef, Pos),
+    Bin {
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+        pos: Pos,
+    },
+    And(ExprRef, ExprRef, Pos),
+    Or(ExprRef, ExprRef, Pos),
+    Impl(ExprRef, ExprRef, Pos),
+    /// `+` and string interpolation: parts with their positions. `force_string` for
+    /// interpolation (`"${a}${b}"`).
+    Concat {
+        parts: Box<[(ExprRef, Pos)]>,
+        force_string: bool,
+        pos: Pos,
+    },
+    CurPos(Pos),
+}

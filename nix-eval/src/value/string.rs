@@ -1,0 +1,155 @@
+//! Nix strings: shared bytes plus an optional context.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+/// The context of a string: the store paths it refers to, encoded as CppNix does (`P` for a
+/// plain path, `=P.drv` for all outputs of a derivation, `!out!P.drv` for one output).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Context(BTreeSet<String>);
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Context(BTreeSet::new())
+    }
+
+    /// Adds an element.
+    pub fn insert(&mut self, element: impl Into<String>) {
+        self.0.insert(element.into());
+    }
+
+    /// Adds all elements of `other`.
+    pub fn extend(&mut self, other: &Context) {
+        for e in &other.0 {
+            if !self.0.contains(e) {
+                self.0.insert(e.clone());
+            }
+        }
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|s| s.as_str())
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    bytes: Bytes,
+    context: Option<Box<Context>>,
+}
+
+/// A Nix string: cheaply clonable bytes with an optional [`Context`].
+///
+/// Slicing ([`NixString::slice`]) shares the underlying buffer.
+#[derive(Debug, Clone)]
+pub struct NixString(Rc<Inner>);
+
+impl NixString {
+    /// A string without context.
+    pub fn new(bytes: impl Into<Bytes>) -> Self {
+        NixString(Rc::new(Inner {
+            bytes: bytes.into(),
+            context: None,
+        }))
+    }
+
+    /// A string with a context (an empty context is dropped).
+    pub fn with_context(bytes: impl Into<Bytes>, context: Option<Context>) -> Self {
+        NixString(Rc::new(Inner {
+            bytes: bytes.into(),
+            context: context.filter(|c| !c.is_empty()).map(Box::new),
+        }))
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0.bytes
+    }
+
+    /// The shared byte buffer.
+    pub fn bytes(&self) -> &Bytes {
+        &self.0.bytes
+    }
+
+    /// The bytes as UTF-8 (lossy).
+    pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0.bytes)
+    }
+
+    /// The context, if any.
+    pub fn context(&self) -> Option<&Context> {
+        self.0.context.as_deref()
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.bytes.len()
+    }
+
+    /// Whether the string is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.bytes.is_empty()
+    }
+
+    /// A substring sharing the same buffer, keeping the context.
+    pub fn slice(&self, start: usize, end: usize) -> NixString {
+        let end = end.min(self.len());
+        let start = start.min(end);
+        NixString(Rc::new(Inner {
+            bytes: self.0.bytes.slice(start..end),
+            context: self.0.context.clone(),
+        }))
+    }
+
+    /// The same bytes without context.
+    pub fn without_context(&self) -> NixString {
+        if self.0.context.is_none() {
+            return self.clone();
+        }
+        NixString::new(self.0.bytes.clone())
+    }
+}
+
+impl PartialEq for NixString {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl From<&str> for NixString {
+    fn from(s: &str) -> Self {
+        NixString::new(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl From<String> for NixString {
+    fn from(s: String) -> Self {
+        NixString::new(s.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_share_and_keep_context() {
+        let mut c = Context::new();
+        c.insert("/nix/store/x");
+        let s = NixString::with_context(b"hello world".to_vec(), Some(c));
+        let t = s.slice(6, 100);
+        assert_eq!(t.as_bytes(), b"world");
+        assert!(t.context().is_some());
+        let e = s.slice(0, 0);
+        assert!(e.is_empty() && e.context().is_some());
+    }
+}
