@@ -3,6 +3,7 @@
 mod aterm;
 mod common;
 mod differential;
+mod fixtures;
 mod roundtrip;
 mod strategy;
 mod vectors;
