@@ -26,6 +26,8 @@ native commands:
   hash path [--type T] [--base32|--base16|--sri] PATH
   hash file [--type T] [--base32|--base16|--sri] FILE
   hash to-base32|to-base16|to-sri [--type T] HASH…
+  store add|query|closure|verify|gc|delete|export|import [--store R] …
+  profile list|set|switch|rollback|delete-generations --profile P …
   store path-of [--name N] [--fixed ALGO [--recursive]] PATH
   key generate NAME SECRET_FILE PUBLIC_FILE
   narinfo sign --key-file SK FILE
@@ -76,7 +78,8 @@ fn dispatch(program: &str, args: &[OsString]) -> CmdResult {
         "nix-store" => cmd::nix_store::main(args),
         "nix-hash" => cmd::hash::nix_hash(args),
         "nix-instantiate" => cmd::eval::nix_instantiate(args),
-        "nix-build" | "nix-env" => Err(util::CmdError::msg(format!(
+        "nix-env" => cmd::nix_env::main(args),
+        "nix-build" => Err(util::CmdError::msg(format!(
             "'{program}' is not implemented by nixrs yet"
         ))),
         // native commands
@@ -84,6 +87,7 @@ fn dispatch(program: &str, args: &[OsString]) -> CmdResult {
         "derivation" => cmd::derivation::main(args),
         "hash" => cmd::hash::main(args),
         "store" => cmd::store::main(args),
+        "profile" => cmd::profile::main(args),
         "key" => cmd::key::main(args),
         "narinfo" => cmd::narinfo::main(args),
         "eval" => cmd::eval::main(args),

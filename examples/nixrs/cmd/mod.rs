@@ -6,5 +6,7 @@ pub mod hash;
 pub mod key;
 pub mod nar;
 pub mod narinfo;
+pub mod nix_env;
 pub mod nix_store;
+pub mod profile;
 pub mod store;

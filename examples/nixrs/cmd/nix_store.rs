@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 
-use super::{key, nar};
+use super::{key, nar, store};
 use crate::util::{CmdError, CmdResult};
 
 /// A handler for one `nix-store` operation.
@@ -18,6 +18,14 @@ type Handler = fn(&[OsString]) -> CmdResult;
 fn handler(op: &str) -> Option<Handler> {
     Some(match op {
         "--dump" => nar::nix_store_dump,
+        "--add" => store::nix_store_add,
+        "--add-fixed" => store::nix_store_add_fixed,
+        "--query" | "-q" => store::nix_store_query,
+        "--gc" => store::nix_store_gc,
+        "--delete" => store::nix_store_delete,
+        "--verify" => store::nix_store_verify,
+        "--export" => store::nix_store_export,
+        "--import" => store::nix_store_import,
         "--restore" => nar::nix_store_restore,
         "--generate-binary-cache-key" => key::nix_store_generate_key,
         _ => return None,
@@ -34,6 +42,7 @@ const KNOWN_OPS: &[&str] = &[
 
 /// Entry point for `nix-store ARGS…`.
 pub fn main(args: &[OsString]) -> CmdResult {
+    let args = &expand_short_flags(args);
     let mut op: Option<(usize, &str)> = None;
     for (i, a) in args.iter().enumerate() {
         let Some(s) = a.to_str() else { continue };
@@ -57,4 +66,23 @@ pub fn main(args: &[OsString]) -> CmdResult {
     let mut rest = args.to_vec();
     rest.remove(index);
     run(&rest)
+}
+
+/// CppNix splits clustered short flags (`-qR` → `-q -R`) before parsing.
+fn expand_short_flags(args: &[OsString]) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        match a.to_str() {
+            Some(s)
+                if s.len() > 2
+                    && s.starts_with('-')
+                    && !s.starts_with("--")
+                    && s[1..].chars().all(|c| c.is_ascii_alphabetic()) =>
+            {
+                out.extend(s[1..].chars().map(|c| OsString::from(format!("-{c}"))));
+            }
+            _ => out.push(a.clone()),
+        }
+    }
+    out
 }

@@ -5,6 +5,7 @@ mod derivation;
 mod eval;
 mod eval_corpus;
 mod hash;
+mod local_store;
 mod nar;
 mod store;
 

@@ -202,7 +202,10 @@ impl Default for AddOptions {
 /// The result of [`Store::verify`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
-    /// Valid paths whose files are missing.
+    /// Valid paths whose files were missing and that nothing referenced: removed from the
+    /// database (CppNix: "path '…' disappeared, removing from database...").
+    pub invalidated: Vec<StorePath>,
+    /// Valid paths whose files are missing but that valid paths still reference.
     pub missing: Vec<StorePath>,
     /// Paths whose recomputed NAR hash differs: (path, recorded, actual `sha256:<nix32>`).
     pub hash_mismatches: Vec<(StorePath, String, String)>,
@@ -313,7 +316,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// [`StoreError::StillAlive`] if it is referenced, [`StoreError::InvalidPath`].
     fn delete_path(&self, path: &StorePath) -> Result<(), StoreError>;
 
-    /// Recomputes NAR hashes (when `check_contents`), checks that files exist, and with
+    /// Checks that files exist (a missing path that nothing references is removed from the
+    /// database, as CppNix does), recomputes NAR hashes (when `check_contents`), and with
     /// `repair` fixes recorded sizes.
     ///
     /// # Errors

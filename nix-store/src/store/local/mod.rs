@@ -560,7 +560,12 @@ impl Store for LocalStore {
         for path in self.query_all_valid_paths()? {
             let real = self.real_path(&path);
             if std::fs::symlink_metadata(&real).is_err() {
-                report.missing.push(path);
+                if self.query_referrers(&path)?.iter().all(|r| r == &path) {
+                    self.db().invalidate(&[self.store_dir.display(&path)])?;
+                    report.invalidated.push(path);
+                } else {
+                    report.missing.push(path);
+                }
                 continue;
             }
             if !check_contents {
