@@ -26,8 +26,12 @@
 //!   refused ([`RegexErrorKind::TooLarge`], which CppNix reports as "memory limit exceeded").
 //!
 //! libstdc++ searches with plain recursion and may take exponential time or overflow its stack;
-//! here the search uses an explicit stack and stops with [`MatchError::TooComplex`] after a
-//! number of steps ([`Regex::with_step_limit`]).
+//! here the search uses an explicit stack (no stack overflow on long inputs) and stops with
+//! [`MatchError::TooComplex`] after [`DEFAULT_STEP_LIMIT`] steps ([`Regex::with_step_limit`]).
+//! The search does the same work as libstdc++'s, so a pattern that is slow in CppNix is slow
+//! here too (nested repetitions of sub-patterns that can match the empty string, such as
+//! `((().?){0,})*x`, take hundreds of millions of steps on a dozen bytes); on such patterns
+//! CppNix eventually answers where we may give up.
 //!
 //! # Example
 //! ```
@@ -46,7 +50,7 @@ const STATE_LIMIT: usize = 100_000;
 /// How deeply groups may nest (libstdc++ recurses; we refuse instead of overflowing).
 const MAX_NESTING: usize = 1000;
 /// Default bound on search steps for one match or one search.
-pub const DEFAULT_STEP_LIMIT: u64 = 50_000_000;
+pub const DEFAULT_STEP_LIMIT: u64 = 200_000_000;
 
 /// Why a pattern was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -812,6 +816,15 @@ impl<'p> Compiler<'p> {
                 }
                 let frag = frag.expect("a disjunction has at least one alternative");
                 Ok(frag)
+            }
+            // libstdc++ copies only the states reachable from a fragment's start: the
+            // original body of a `{m,n}` is unreachable, so a copy has none of it.
+            Node::Quant(inner, q @ Quant::Range(..)) => {
+                let unused = Frag {
+                    start: NONE,
+                    end: NONE,
+                };
+                self.build_quant(unused, inner, *q)
             }
             Node::Quant(inner, q) => {
                 let f = self.emit(inner)?;

@@ -18,6 +18,8 @@
 //! * Out-of-range numbers: toml11 (as built into CppNix 2.8) saturates integers to the
 //!   `i64` range (`9223372036854775808` → `9223372036854775807`) and overflowing floats to
 //!   the largest finite double; the `toml` crate rejects such documents instead.
+//! * A table first defined by dotted keys and then by a `[table]` header (`a.b = 1` then
+//!   `[a]`) is accepted by toml11 but rejected by TOML 1.0 and the `toml` crate.
 
 use super::json::JsonValue;
 
@@ -207,6 +209,112 @@ z = 4
             let e = parse(doc).unwrap_err();
             assert!(matches!(e, TomlError::Syntax { .. }), "{doc}");
             assert!(e.to_string().starts_with("while parsing a TOML string: "));
+        }
+    }
+
+    /// Renders a tree like `nix-instantiate --eval --strict --json` prints it.
+    fn render(v: &JsonValue, out: &mut Vec<u8>) {
+        match v {
+            Null => out.extend_from_slice(b"null"),
+            Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+            Float(f) => out.extend_from_slice(crate::support::float::format_g(*f).as_bytes()),
+            String(s) => crate::support::json::escape_string(out, s),
+            Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    render(item, out);
+                }
+                out.push(b']');
+            }
+            Object(members) => {
+                let mut sorted: Vec<&(Vec<u8>, JsonValue)> = members.iter().collect();
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                out.push(b'{');
+                for (i, (k, item)) in sorted.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::support::json::escape_string(out, k);
+                    out.push(b':');
+                    render(item, out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+
+    /// Documents and the `--json` output (or an error) observed with CppNix 2.8.
+    #[test]
+    fn edge_cases_match_cppnix() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("a = 0b101", Some(r#"{"a":5}"#)),
+            ("a = +inf", Some(r#"{"a":inf}"#)),
+            ("a = 01", None),
+            ("a = 1__0", None),
+            ("a = \"\\e\"", None),
+            ("a = \"\\x41\"", None),
+            ("a = \"\\u00e9\\U0001F600\"", Some(r#"{"a":"é😀"}"#)),
+            ("a = '''raw\\n'''", Some(r#"{"a":"raw\\n"}"#)),
+            ("a = { b = 1, }", None),
+            ("a = { b = 1 }\na.c = 2", None),
+            (
+                "[a]\nb = 1\n[a.c]\nd = 2",
+                Some(r#"{"a":{"b":1,"c":{"d":2}}}"#),
+            ),
+            (
+                "[a.c]\nd = 2\n[a]\nb = 1",
+                Some(r#"{"a":{"b":1,"c":{"d":2}}}"#),
+            ),
+            // Known difference: CppNix 2.8 (toml11) accepts this and yields
+            // {"a":{"b":1,"c":2}}; TOML 1.0 and the `toml` crate reject it.
+            ("a.b = 1\n[a]\nc = 2", None),
+            ("[[a]]\nb = 1\n[a]\nc = 2", None),
+            ("\"é\" = 1", Some(r#"{"é":1}"#)),
+            ("a = [ 1, 2, ]", Some(r#"{"a":[1,2]}"#)),
+            ("a = [\n  1,\n  # comment\n  2\n]", Some(r#"{"a":[1,2]}"#)),
+            ("a = 1e1_0", Some(r#"{"a":1e+10}"#)),
+            ("a = 0.1e-1", Some(r#"{"a":0.01}"#)),
+            ("a = -0", Some(r#"{"a":0}"#)),
+            ("a = 1.", None),
+            ("a = .5", None),
+            (
+                "a = 9223372036854775807",
+                Some(r#"{"a":9223372036854775807}"#),
+            ),
+            (
+                "a = -9223372036854775808",
+                Some(r#"{"a":-9223372036854775808}"#),
+            ),
+            ("a = 'it''s'", None),
+            ("  a   =   1   # comment", Some(r#"{"a":1}"#)),
+            (
+                "a = \"\"\"\nfirst newline trimmed\"\"\"",
+                Some(r#"{"a":"first newline trimmed"}"#),
+            ),
+            ("a = {}\nb = []", Some(r#"{"a":{},"b":[]}"#)),
+            (
+                "[[a.b]]\nc = 1\n[[a.b]]\nc = 2",
+                Some(r#"{"a":{"b":[{"c":1},{"c":2}]}}"#),
+            ),
+            ("a = 1\n\n[b]\n[c]", Some(r#"{"a":1,"b":{},"c":{}}"#)),
+        ];
+        for &(doc, want) in cases {
+            let got = parse(doc).map(|v| {
+                let mut out = Vec::new();
+                render(&v, &mut out);
+                std::string::String::from_utf8_lossy(&out).into_owned()
+            });
+            match want {
+                Some(w) => assert_eq!(got.as_deref(), Ok(w), "{doc:?}"),
+                None => assert!(
+                    matches!(got, Err(TomlError::Syntax { .. })),
+                    "{doc:?}: {got:?}"
+                ),
+            }
         }
     }
 }
