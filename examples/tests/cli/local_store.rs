@@ -484,3 +484,148 @@ fn nix_env_profile_forms_match() -> TestResult {
     }
     Ok(())
 }
+
+/// A small deterministic pseudo-random sequence (kill delays), seeded per test run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below.max(1)
+    }
+}
+
+/// Starts `nixrs ARGS`, kills it after `delay_ms`, and waits for it.
+fn kill_after(args: &[&str], delay_ms: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let mut child = Command::new(nixrs())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    child.wait()?;
+    Ok(())
+}
+
+fn check_consistent(nix_store: Option<&Path>, r: &str) -> TestResult {
+    let ours = run(
+        &nixrs(),
+        &["nix-store", "--store", r, "--verify", "--check-contents"],
+        None,
+    )?;
+    assert_eq!(ours.code, 0, "our verify: {}", ours.stderr);
+    assert!(!ours.stderr.contains("was modified"), "{}", ours.stderr);
+    if let Some(bin) = nix_store {
+        let theirs = run(bin, &["--store", r, "--verify", "--check-contents"], None)?;
+        assert_eq!(theirs.code, 0, "CppNix verify: {}", theirs.stderr);
+        assert!(!theirs.stderr.contains("was modified"), "{}", theirs.stderr);
+    }
+    Ok(())
+}
+
+#[test]
+fn killed_adds_gcs_and_switches_leave_a_consistent_store() -> TestResult {
+    let nix_store = testkit::reference("nix-store");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    eprintln!("fault-injection seed {seed}");
+    let mut rng = Lcg(seed);
+    let src = testkit::tempdir();
+    // A tree big enough that adding it takes a while.
+    let big = src.path().join("big");
+    for d in 0..20 {
+        let dir = big.join(format!("d{d}"));
+        std::fs::create_dir_all(&dir)?;
+        for f in 0..40 {
+            std::fs::write(dir.join(format!("f{f}")), vec![b'x'; 2000 + d * 40 + f])?;
+        }
+    }
+    let root = testkit::TempStore::new();
+    let r = root.root().to_str().ok_or("utf8")?.to_string();
+    let bigs = big.to_string_lossy().into_owned();
+
+    // Mid-add.
+    for _ in 0..6 {
+        kill_after(&["nix-store", "--store", &r, "--add", &bigs], rng.next(120))?;
+        check_consistent(nix_store.as_deref(), &r)?;
+    }
+    // The add still works afterwards and gives CppNix's path.
+    let o = run(
+        &nixrs(),
+        &["nix-store", "--store", &r, "--add", &bigs],
+        None,
+    )?;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let big_path = String::from_utf8(o.stdout)?.trim().to_string();
+
+    // Mid-GC: many small dead paths.
+    let small = src.path().join("small");
+    std::fs::create_dir(&small)?;
+    let mut args: Vec<String> = vec![
+        "nix-store".into(),
+        "--store".into(),
+        r.clone(),
+        "--add".into(),
+    ];
+    for i in 0..150 {
+        let f = small.join(format!("s{i}"));
+        std::fs::write(&f, format!("{i}"))?;
+        args.push(f.to_string_lossy().into_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for _ in 0..4 {
+        let o = run(&nixrs(), &args, None)?;
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        kill_after(&["nix-store", "--store", &r, "--gc"], rng.next(150))?;
+        check_consistent(nix_store.as_deref(), &r)?;
+    }
+    let o = run(&nixrs(), &["nix-store", "--store", &r, "--gc"], None)?;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    check_consistent(nix_store.as_deref(), &r)?;
+
+    // Mid-switch: the profile always points at an existing generation.
+    let o = run(
+        &nixrs(),
+        &[
+            "nix-store",
+            "--store",
+            &r,
+            "--add",
+            &small.join("s1").to_string_lossy(),
+        ],
+        None,
+    )?;
+    let s1 = String::from_utf8(o.stdout)?.trim().to_string();
+    let pdir = testkit::tempdir();
+    let prof = pdir.path().join("prof").to_string_lossy().into_owned();
+    for i in 0..12 {
+        let target = if i % 2 == 0 { &big_path } else { &s1 };
+        kill_after(
+            &["nix-env", "--store", &r, "-p", &prof, "--set", target],
+            rng.next(40),
+        )?;
+        if let Ok(t) = std::fs::read_link(&prof) {
+            let gen = pdir.path().join(&t);
+            let target = std::fs::read_link(&gen)?;
+            assert!(
+                target == Path::new(&big_path) || target == Path::new(&s1),
+                "{}",
+                target.display()
+            );
+        }
+        let l = run(
+            &nixrs(),
+            &["nix-env", "-p", &prof, "--list-generations"],
+            None,
+        )?;
+        assert_eq!(l.code, 0, "{}", l.stderr);
+    }
+    Ok(())
+}

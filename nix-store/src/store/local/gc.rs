@@ -357,6 +357,7 @@ impl LocalStore {
                     }
                     self.delete_one(&p, &mut result, log)?;
                 }
+                self.remove_stale_temp_dirs()?;
                 let temp: BTreeSet<StorePath> = self.temp_root_paths(&roots);
                 for p in self.invalid_entries()? {
                     if !temp.contains(&p)
@@ -381,6 +382,24 @@ impl LocalStore {
             .filter(|(_, links)| links.iter().any(|l| l.starts_with("{temp:")))
             .map(|(p, _)| p.clone())
             .collect()
+    }
+
+    /// Removes `.nixrs-tmp-<pid>-<n>` directories left by processes that no longer run (an
+    /// add interrupted before its rename).
+    fn remove_stale_temp_dirs(&self) -> Result<(), StoreError> {
+        let dir = self.layout().real_store_dir();
+        for e in std::fs::read_dir(&dir).map_err(Self::gc_io("cannot read directory", &dir))? {
+            let e = e.map_err(Self::gc_io("cannot read directory", &dir))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix(".nixrs-tmp-") else {
+                continue;
+            };
+            let pid = rest.split('-').next().unwrap_or("");
+            if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+                remove_tree(&e.path())?;
+            }
+        }
+        Ok(())
     }
 
     /// Entries of the real store directory that look like store paths but are not valid.
