@@ -77,10 +77,11 @@ pub enum Error {
 }
 
 /// A NAR writer over `W`, buffering internally.
-#[derive(Debug)]
 pub struct Writer<W: Write> {
     inner: W,
+    /// Always `cap` bytes long; `len` of them are pending output.
     buf: Vec<u8>,
+    len: usize,
     cap: usize,
     written: u64,
     /// Number of nodes handed out and not yet completely written.
@@ -100,7 +101,8 @@ impl<W: Write> Writer<W> {
         let cap = cap.max(4096);
         Writer {
             inner,
-            buf: Vec::with_capacity(cap),
+            buf: vec![0; cap],
+            len: 0,
             cap,
             written: 0,
             open: 0,
@@ -161,20 +163,26 @@ impl<W: Write> Writer<W> {
     }
 
     fn flush_buf(&mut self) -> Result<(), Error> {
-        if !self.buf.is_empty() {
-            if let Err(e) = self.inner.write_all(&self.buf) {
+        if self.len > 0 {
+            if let Err(e) = self.inner.write_all(&self.buf[..self.len]) {
                 return self.fail(Error::Io(e));
             }
-            self.buf.clear();
+            self.len = 0;
         }
         Ok(())
     }
 
     fn reserve(&mut self, n: usize) -> Result<(), Error> {
-        if self.buf.len() + n > self.cap {
+        if self.len + n > self.cap {
             self.flush_buf()?;
         }
         Ok(())
+    }
+
+    /// Appends bytes that fit (after [`reserve`](Self::reserve)).
+    fn put(&mut self, b: &[u8]) {
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
     }
 
     /// Appends one string token.
@@ -189,7 +197,9 @@ impl<W: Write> Writer<W> {
                 return self.fail(Error::Io(e));
             }
         } else {
-            wire::encode_str(&mut self.buf, s);
+            self.put(&(s.len() as u64).to_le_bytes());
+            self.put(s);
+            self.put(&[0u8; 8][..wire::padding_len(s.len() as u64)]);
         }
         self.written += n as u64;
         Ok(())
@@ -197,7 +207,7 @@ impl<W: Write> Writer<W> {
 
     fn raw_u64(&mut self, v: u64) -> Result<(), Error> {
         self.reserve(8)?;
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
         self.written += 8;
         Ok(())
     }
@@ -207,24 +217,20 @@ impl<W: Write> Writer<W> {
         self.raw_u64(size)?;
         let mut remaining = size;
         while remaining > 0 {
-            if self.buf.len() == self.cap {
+            if self.len == self.cap {
                 self.flush_buf()?;
             }
-            let start = self.buf.len();
+            let start = self.len;
             let room = (self.cap - start) as u64;
             let want = room.min(remaining) as usize;
-            self.buf.resize(start + want, 0);
             let got = loop {
                 match contents.read(&mut self.buf[start..start + want]) {
-                    Ok(n) => break n,
+                    Ok(n) => break n.min(want),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        self.buf.truncate(start);
-                        return self.fail(Error::ReadContents(e));
-                    }
+                    Err(e) => return self.fail(Error::ReadContents(e)),
                 }
             };
-            self.buf.truncate(start + got);
+            self.len += got;
             if got == 0 {
                 return self.fail(Error::ShortContents {
                     expected: size,
@@ -236,9 +242,21 @@ impl<W: Write> Writer<W> {
         }
         let pad = wire::padding_len(size);
         self.reserve(pad)?;
-        self.buf.extend_from_slice(&[0u8; 8][..pad]);
+        self.put(&[0u8; 8][..pad]);
         self.written += pad as u64;
         Ok(())
+    }
+}
+
+impl<W: Write + std::fmt::Debug> std::fmt::Debug for Writer<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("inner", &self.inner)
+            .field("buffered", &self.len)
+            .field("written", &self.written)
+            .field("open", &self.open)
+            .field("poisoned", &self.poisoned)
+            .finish()
     }
 }
 
