@@ -22,7 +22,7 @@
 //!
 //! # Examples
 //! Each module's documentation has runnable examples: [`hash`], [`store_path`],
-//! [`content_address`].
+//! [`content_address`], [`path_info`], [`narinfo`], [`references`].
 //!
 //! # Feature flags
 //! None yet.

@@ -397,6 +397,25 @@ fn binary_cache_signatures_interoperate_with_nix_copy() -> R {
     )?)?;
     paths.extend(texts);
 
+    // `nix path-info --json`: we read it and print it back byte for byte.
+    let mut args = vec!["path-info", "--json", "--store", root];
+    args.extend(paths.iter().map(String::as_str));
+    let o = nix_cmd(&nix, &args);
+    assert!(
+        o.status.success(),
+        "nix path-info: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let json = String::from_utf8(o.stdout)?;
+    let parsed = nix_store::path_info::parse_json(&dir, &json)?;
+    let infos: Vec<_> = parsed.iter().filter_map(|(_, i)| i.clone()).collect();
+    assert_eq!(infos.len(), paths.len());
+    assert_eq!(nix_store::path_info::to_json(&dir, &infos), json.trim_end());
+    for info in &infos {
+        // Every one of these paths is content-addressed, with a CA that implies its path.
+        assert!(info.is_content_addressed(&dir), "{:?}", info.path);
+    }
+
     let cache = w.join("cache");
     let url = format!(
         "file://{}?secret-key={}&compression=none",
@@ -458,6 +477,30 @@ fn binary_cache_signatures_interoperate_with_nix_copy() -> R {
         "nix copy --from with our key: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The copies carry our signature (and no CA): path-info JSON still round-trips exactly.
+    let mut args = vec![
+        "path-info",
+        "--json",
+        "--store",
+        ok_store.root().to_str().ok_or("u")?,
+    ];
+    args.extend(paths.iter().map(String::as_str));
+    let o = nix_cmd(&nix, &args);
+    let json = String::from_utf8(o.stdout)?;
+    let parsed = nix_store::path_info::parse_json(&dir, &json)?;
+    let infos: Vec<_> = parsed.iter().filter_map(|(_, i)| i.clone()).collect();
+    assert_eq!(infos.len(), paths.len());
+    assert_eq!(nix_store::path_info::to_json(&dir, &infos), json.trim_end());
+    let ours_keys: PublicKeys = [ours_sk.to_public()].into_iter().collect();
+    for info in &infos {
+        assert_eq!(info.ca, None);
+        assert_eq!(
+            info.count_valid_signatures(&dir, &ours_keys)?,
+            1,
+            "{:?}",
+            info.path
+        );
+    }
     // ...and without our key in trusted-public-keys it refuses the same cache.
     let bad_store = testkit::TempStore::new();
     let trusted_theirs = cppnix_pk.to_string();

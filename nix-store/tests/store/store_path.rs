@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use nix_store::content_address::ContentAddress;
 use nix_store::hash::{Hash, HashAlgo};
-use nix_store::store_path::{FileIngestionMethod, StoreDir, StorePath};
+use nix_store::store_path::{FileIngestionMethod, StoreDir, StorePath, StorePathRef};
 
 type R = Result<(), Box<dyn std::error::Error>>;
 
@@ -140,4 +140,23 @@ mod prop {
             let _ = StoreDir::default().parse_path_prefix(&s);
         }
     }
+}
+
+#[test]
+fn promised_auto_traits_and_sizes() {
+    fn send_sync<T: Send + Sync + std::panic::UnwindSafe>() {}
+    send_sync::<Hash>();
+    send_sync::<StorePath>();
+    send_sync::<StorePathRef<'static>>();
+    send_sync::<StoreDir>();
+    send_sync::<nix_store::narinfo::NarInfo>();
+    send_sync::<nix_store::path_info::PathInfo>();
+    send_sync::<nix_store::references::ReferenceScanner>();
+    send_sync::<nix_store::narinfo::keys::SecretKey>();
+    // Hash is a plain value: algorithm byte + 64-byte digest buffer.
+    assert_eq!(std::mem::size_of::<Hash>(), 65);
+    assert_eq!(
+        std::mem::size_of::<StorePath>(),
+        std::mem::size_of::<String>()
+    );
 }
