@@ -27,17 +27,38 @@
 pub mod ast;
 mod lexer;
 mod parser;
-pub mod scope;
+mod scope;
 pub mod show;
 pub mod span;
 pub mod symbol;
 
 pub use ast::Expr;
 pub use parser::{parse, ParseOptions};
-pub use scope::check_scopes;
-pub use show::show;
+pub use scope::{check_scopes, BASE_ENV_NAMES};
+pub use show::{show, show_bytes};
 pub use span::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};
 pub use symbol::{Interner, Symbol};
+
+/// Parses like CppNix 2.8 does for `nix-instantiate --parse`: [`parse`] followed by
+/// [`check_scopes`] against CppNix's base environment ([`BASE_ENV_NAMES`]).
+///
+/// # Errors
+///
+/// The first error CppNix would report (see [`parse`] and [`check_scopes`]).
+pub fn parse_and_check(
+    map: &SourceMap,
+    file: FileId,
+    names: &mut Interner,
+    opts: &ParseOptions,
+) -> Result<Expr, ParseError> {
+    let e = parse(map, file, names, opts)?;
+    let base: Vec<Symbol> = BASE_ENV_NAMES
+        .iter()
+        .map(|n| names.intern(n.as_bytes()))
+        .collect();
+    check_scopes(&e, names, |s| base.contains(&s))?;
+    Ok(e)
+}
 
 /// A parse-time error (syntax errors, and the semantic checks CppNix does while parsing).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -87,6 +108,36 @@ impl ParseError {
     /// The error as `nix-instantiate` prints it: `error: MESSAGE` followed by the excerpt
     /// (see [`SourceMap::excerpt`]); ends with a newline.
     pub fn render(&self, map: &SourceMap) -> String {
-        format!("error: {}\n{}", self.message, map.excerpt(self.span))
+        filter_like_cppnix(&format!(
+            "error: {}\n{}",
+            self.message,
+            map.excerpt(self.span)
+        ))
     }
+}
+
+/// What CppNix's logger does to a message before writing it (`filterANSIEscapes`): drops `\r`
+/// and expands each tab to the next multiple of 8 of the number of characters written so far
+/// in the whole message (newlines included).
+pub fn filter_like_cppnix(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut w = 0usize;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                out.push(' ');
+                w += 1;
+                while w % 8 != 0 {
+                    out.push(' ');
+                    w += 1;
+                }
+            }
+            '\r' => {}
+            c => {
+                out.push(c);
+                w += 1;
+            }
+        }
+    }
+    out
 }

@@ -542,7 +542,8 @@ impl<'a> Parser<'a> {
             Tok::Char(b'}') => matches!(self.peek(2), Tok::Char(b':') | Tok::Char(b'@')),
             Tok::Id => match self.peek(2) {
                 Tok::Char(b',') | Tok::Char(b'?') => true,
-                Tok::Char(b'}') => matches!(self.peek(3), Tok::Char(b':') | Tok::Char(b'@')),
+                // `{ a }` is a pattern (CppNix's GLR parser then expects `:` or `@`)
+                Tok::Char(b'}') => true,
                 _ => false,
             },
             _ => false,

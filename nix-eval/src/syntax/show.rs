@@ -7,7 +7,7 @@
 use std::io::Write as _;
 
 use super::ast::*;
-use super::symbol::Interner;
+use super::symbol::{Interner, Symbol};
 
 /// Prints an expression as `nix-instantiate --parse` does (lossy if names or strings are not
 /// UTF-8; see [`show_bytes`]).
@@ -33,6 +33,8 @@ pub fn show_bytes(e: &Expr, names: &Interner) -> Vec<u8> {
     Printer {
         names,
         out: &mut out,
+        root: e,
+        let_order: None,
     }
     .expr(e);
     out
@@ -134,9 +136,411 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
+/// Names that exist in CppNix 2.8's symbol table before a file is parsed, in the order of
+/// their addresses (how `let` bindings are ordered by `--parse`), measured with the real binary.
+const PRE_LOW: &[&str] = &[
+    "line",
+    "column",
+    "__functor",
+    "__toString",
+    "right",
+    "wrong",
+    "__structuredAttrs",
+    "builder",
+    "args",
+    "outPath",
+    "drvPath",
+    "type",
+    "meta",
+    "name",
+    "value",
+    "system",
+    "__overrides",
+    "outputs",
+    "outputName",
+    "__ignoreNulls",
+    "file",
+    "__contentAddressed",
+    "outputHash",
+    "outputHashAlgo",
+    "outputHashMode",
+    "recurseForDerivations",
+    "description",
+    "self",
+    "startSet",
+    "operator",
+    "key",
+    "path",
+    "prefix",
+    "builtins",
+    "true",
+    "false",
+    "null",
+    "__currentTime",
+    "currentTime",
+    "__currentSystem",
+    "currentSystem",
+    "__nixVersion",
+    "nixVersion",
+    "__storeDir",
+    "storeDir",
+    "__langVersion",
+    "langVersion",
+    "__nixPath",
+    "nixPath",
+    "scopedImport",
+    "import",
+    "__typeOf",
+    "typeOf",
+    "isNull",
+    "__isFunction",
+    "isFunction",
+    "__isInt",
+    "isInt",
+    "__isFloat",
+    "isFloat",
+    "__isString",
+    "isString",
+    "__isBool",
+    "isBool",
+    "__isPath",
+    "isPath",
+    "__genericClosure",
+    "genericClosure",
+    "abort",
+    "throw",
+    "__addErrorContext",
+    "addErrorContext",
+    "__ceil",
+    "ceil",
+    "__floor",
+    "floor",
+    "__tryEval",
+    "tryEval",
+    "__getEnv",
+    "getEnv",
+    "__seq",
+    "seq",
+    "__deepSeq",
+    "deepSeq",
+    "__trace",
+    "trace",
+    "derivationStrict",
+    "placeholder",
+    "__toPath",
+    "toPath",
+    "__storePath",
+    "storePath",
+    "__pathExists",
+    "pathExists",
+    "baseNameOf",
+    "dirOf",
+    "__readFile",
+    "readFile",
+    "__findFile",
+    "findFile",
+    "__hashFile",
+    "hashFile",
+    "__readDir",
+    "readDir",
+    "__toXML",
+    "toXML",
+    "__toJSON",
+    "toJSON",
+    "__fromJSON",
+    "fromJSON",
+    "__toFile",
+    "toFile",
+    "__filterSource",
+    "filterSource",
+    "__path",
+    "__attrNames",
+    "attrNames",
+    "__attrValues",
+    "attrValues",
+    "__getAttr",
+    "getAttr",
+    "__unsafeGetAttrPos",
+    "unsafeGetAttrPos",
+    "__hasAttr",
+    "hasAttr",
+    "__isAttrs",
+    "isAttrs",
+    "removeAttrs",
+    "__listToAttrs",
+    "listToAttrs",
+    "__intersectAttrs",
+    "intersectAttrs",
+    "__catAttrs",
+    "catAttrs",
+    "__functionArgs",
+    "functionArgs",
+    "__mapAttrs",
+    "mapAttrs",
+    "__zipAttrsWith",
+    "zipAttrsWith",
+    "__isList",
+    "isList",
+    "__elemAt",
+    "elemAt",
+    "__head",
+    "head",
+    "__tail",
+    "tail",
+    "map",
+    "__filter",
+    "filter",
+    "__elem",
+    "elem",
+    "__concatLists",
+    "concatLists",
+    "__length",
+    "length",
+    "__foldl'",
+    "foldl'",
+    "__any",
+    "any",
+    "__all",
+    "all",
+    "__genList",
+    "genList",
+    "__sort",
+    "sort",
+    "__partition",
+    "partition",
+    "__groupBy",
+    "groupBy",
+    "__concatMap",
+    "concatMap",
+    "__add",
+    "add",
+    "__sub",
+    "sub",
+    "__mul",
+    "mul",
+    "__div",
+    "div",
+    "__bitAnd",
+    "bitAnd",
+    "__bitOr",
+    "bitOr",
+    "__bitXor",
+    "bitXor",
+    "__lessThan",
+    "lessThan",
+    "toString",
+    "__substring",
+    "substring",
+    "__stringLength",
+    "stringLength",
+    "__hashString",
+    "hashString",
+    "__match",
+    "match",
+    "__split",
+    "split",
+    "__concatStringsSep",
+    "concatStringsSep",
+    "__replaceStrings",
+    "replaceStrings",
+    "__parseDrvName",
+    "parseDrvName",
+    "__compareVersions",
+    "compareVersions",
+    "__splitVersion",
+    "splitVersion",
+    "__unsafeDiscardStringContext",
+    "unsafeDiscardStringContext",
+    "__hasContext",
+    "hasContext",
+    "__unsafeDiscardOutputDependency",
+    "unsafeDiscardOutputDependency",
+    "__getContext",
+    "getContext",
+    "__appendContext",
+    "appendContext",
+    "fetchMercurial",
+    "fetchTree",
+    "__fetchurl",
+    "fetchurl",
+    "fetchTarball",
+    "fetchGit",
+    "fromTOML",
+    "derivation",
+];
+
+/// Pre-existing names (from the built-in `derivation.nix`) that sort after fresh names.
+const PRE_HIGH: &[&str] = &[
+    "strict",
+    "drvAttrs",
+    "commonAttrs",
+    "outputsList",
+    "x",
+    "outputToAttrListElement",
+];
+
+/// The order CppNix 2.8 prints `let` bindings in: it iterates a map keyed by symbol pointers,
+/// i.e. roughly the order in which symbols were created. We model it as: names pre-existing in
+/// CppNix's symbol table ([`PRE_LOW`], in measured order), then names created by the parse in
+/// creation order (CppNix creates a name when the grammar rule containing it is reduced: a
+/// lambda's argument after its body, a formal with a default after the default), then
+/// [`PRE_HIGH`]. This matches small inputs; on large inputs the real order depends on heap reuse.
+struct LetOrder {
+    rank: std::collections::HashMap<Symbol, (u8, u32)>,
+    next: u32,
+}
+
+impl LetOrder {
+    fn new(root: &Expr, names: &Interner) -> Self {
+        let mut rank = std::collections::HashMap::new();
+        for (i, n) in PRE_LOW.iter().enumerate() {
+            if let Some(s) = names.get(n.as_bytes()) {
+                rank.insert(s, (0u8, i as u32));
+            }
+        }
+        for (i, n) in PRE_HIGH.iter().enumerate() {
+            if let Some(s) = names.get(n.as_bytes()) {
+                rank.insert(s, (2u8, i as u32));
+            }
+        }
+        let mut o = LetOrder { rank, next: 0 };
+        o.walk(root);
+        o
+    }
+
+    fn create(&mut self, s: Symbol) {
+        if let std::collections::hash_map::Entry::Vacant(v) = self.rank.entry(s) {
+            v.insert((1, self.next));
+            self.next += 1;
+        }
+    }
+
+    fn key(&self, s: Symbol) -> (u8, u32) {
+        self.rank.get(&s).copied().unwrap_or((1, u32::MAX))
+    }
+
+    fn path(&mut self, path: &[AttrName]) {
+        for a in path {
+            match a {
+                AttrName::Static(s) => self.create(*s),
+                AttrName::Dynamic(e) => self.walk(e),
+            }
+        }
+    }
+
+    fn set(&mut self, set: &AttrSet) {
+        // bindings in source order: approximate by position
+        let mut items: Vec<(u32, u8, usize)> = Vec::new();
+        for (i, a) in set.attrs.iter().enumerate() {
+            items.push((a.span.start, 0, i));
+        }
+        for (i, d) in set.dynamic.iter().enumerate() {
+            items.push((d.span.start, 1, i));
+        }
+        items.sort();
+        let mut done_sources = vec![false; set.inherit_from.len()];
+        for (_, kind, i) in items {
+            if kind == 0 {
+                let a = &set.attrs[i];
+                match &a.value {
+                    AttrValue::Plain(e) => {
+                        self.create(a.name);
+                        self.walk(e);
+                    }
+                    AttrValue::Inherit { .. } => self.create(a.name),
+                    AttrValue::InheritFrom { source } => {
+                        let k = *source as usize;
+                        if let (Some(false), Some(src)) =
+                            (done_sources.get(k).copied(), set.inherit_from.get(k))
+                        {
+                            done_sources[k] = true;
+                            self.walk(src);
+                        }
+                        self.create(a.name);
+                    }
+                }
+            } else {
+                let d = &set.dynamic[i];
+                self.walk(&d.name);
+                self.walk(&d.value);
+            }
+        }
+    }
+
+    fn walk(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Path(_) | ExprKind::CurPos => {}
+            ExprKind::SearchPath(_) => {}
+            ExprKind::Str(parts) | ExprKind::InterpolatedPath(parts) => {
+                for p in parts {
+                    if let StrPart::Interpolation(x) = p {
+                        self.walk(x);
+                    }
+                }
+            }
+            ExprKind::Var(s) => self.create(*s),
+            ExprKind::Select(s) => {
+                self.walk(&s.expr);
+                self.path(&s.path);
+                if let Some(d) = &s.default {
+                    self.walk(d);
+                }
+            }
+            ExprKind::HasAttr(h) => {
+                self.walk(&h.expr);
+                self.path(&h.path);
+            }
+            ExprKind::Attrs(set) => self.set(set),
+            ExprKind::List(items) => items.iter().for_each(|i| self.walk(i)),
+            ExprKind::Lambda(l) => {
+                if let Some(f) = &l.formals {
+                    for x in &f.entries {
+                        if let Some(d) = &x.default {
+                            self.walk(d);
+                        }
+                        self.create(x.name);
+                    }
+                }
+                self.walk(&l.body);
+                if let Some(a) = l.arg {
+                    self.create(a);
+                }
+            }
+            ExprKind::Call(c) => {
+                self.walk(&c.fun);
+                c.args.iter().for_each(|a| self.walk(a));
+            }
+            ExprKind::Let(l) => {
+                self.set(&l.bindings);
+                self.walk(&l.body);
+            }
+            ExprKind::With(w) => {
+                self.walk(&w.env);
+                self.walk(&w.body);
+            }
+            ExprKind::Assert(a) => {
+                self.walk(&a.cond);
+                self.walk(&a.body);
+            }
+            ExprKind::If(i) => {
+                self.walk(&i.cond);
+                self.walk(&i.then);
+                self.walk(&i.else_);
+            }
+            ExprKind::Not(x) | ExprKind::Neg(x) => self.walk(x),
+            ExprKind::BinOp(b) => {
+                self.walk(&b.lhs);
+                self.walk(&b.rhs);
+            }
+        }
+    }
+}
+
 struct Printer<'a> {
     names: &'a Interner,
     out: &'a mut Vec<u8>,
+    root: &'a Expr,
+    let_order: Option<LetOrder>,
 }
 
 impl Printer<'_> {
@@ -144,7 +548,7 @@ impl Printer<'_> {
         self.out.extend_from_slice(s.as_bytes());
     }
 
-    fn name(&mut self, sym: super::Symbol) {
+    fn name(&mut self, sym: Symbol) {
         let n = self.names.resolve(sym);
         self.out.extend_from_slice(n);
     }
@@ -213,7 +617,15 @@ impl Printer<'_> {
 
     fn attrs_body(&mut self, set: &AttrSet, is_let: bool) {
         let mut sorted: Vec<&AttrDef> = set.attrs.iter().collect();
-        sorted.sort_by(|a, b| self.names.resolve(a.name).cmp(self.names.resolve(b.name)));
+        if is_let {
+            if self.let_order.is_none() {
+                self.let_order = Some(LetOrder::new(self.root, self.names));
+            }
+            let order = self.let_order.as_ref().expect("just set");
+            sorted.sort_by_key(|a| order.key(a.name));
+        } else {
+            sorted.sort_by(|a, b| self.names.resolve(a.name).cmp(self.names.resolve(b.name)));
+        }
         for a in sorted {
             match &a.value {
                 AttrValue::Inherit { .. } => {
@@ -305,7 +717,14 @@ impl Printer<'_> {
                 if let Some(f) = &l.formals {
                     self.s("{ ");
                     let mut first = true;
-                    for x in &f.entries {
+                    // CppNix keeps formals ordered by symbol (see `LetOrder`)
+                    if self.let_order.is_none() {
+                        self.let_order = Some(LetOrder::new(self.root, self.names));
+                    }
+                    let order = self.let_order.as_ref().expect("just set");
+                    let mut entries: Vec<&Formal> = f.entries.iter().collect();
+                    entries.sort_by_key(|x| order.key(x.name));
+                    for x in entries {
                         if !first {
                             self.s(", ");
                         }

@@ -100,9 +100,9 @@ impl SourceFile {
         }
     }
 
-    /// The text of a 1-based line without its terminator, if the line exists. For files a final
-    /// empty line after the last newline does not exist (as CppNix reads them line by line);
-    /// for strings and standard input it does.
+    /// The text of a 1-based line without its terminator, if the line exists. For files only
+    /// terminated lines exist (CppNix reads them line by line); for strings and standard input
+    /// the text after the last newline is a line too, even if empty.
     fn line_text(&self, line: u32) -> Option<&[u8]> {
         let i = line.checked_sub(1)? as usize;
         let start = *self.line_starts.get(i)? as usize;
@@ -121,7 +121,8 @@ impl SourceFile {
                 e
             }
             None => {
-                if start == self.text.len() && i > 0 && matches!(self.origin, Origin::File(_)) {
+                // CppNix reads files line by line: an unterminated last line is not shown
+                if matches!(self.origin, Origin::File(_)) {
                     return None;
                 }
                 self.text.len()

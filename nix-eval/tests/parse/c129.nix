@@ -1,0 +1,1 @@
+https://example.com/a/b?c=d&e=f#x

@@ -1,0 +1,1 @@
+x: { a = 1; inherit x; inherit (x) a; }

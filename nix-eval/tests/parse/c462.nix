@@ -1,0 +1,1 @@
+{ inherit (1) a

@@ -1,0 +1,1 @@
+x: let in x

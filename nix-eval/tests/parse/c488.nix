@@ -1,0 +1,1 @@
+x: let y = 1; inherit x; inherit ({}) z; in y

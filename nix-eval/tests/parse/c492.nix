@@ -1,0 +1,1 @@
+let line = 1; a = 2; true = 3; in 1

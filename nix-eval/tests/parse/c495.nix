@@ -1,0 +1,1 @@
+let aa = 1; map = 2; in map

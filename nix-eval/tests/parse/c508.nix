@@ -1,0 +1,1 @@
+x: let a = x; b = a; c = b; in c

@@ -1,0 +1,1 @@
+let rec = 1; in rec

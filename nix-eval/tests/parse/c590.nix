@@ -1,0 +1,1 @@
+x: x (if x then 1 else 2)

@@ -1,0 +1,1 @@
+x: with x; assert x; if x then x else x

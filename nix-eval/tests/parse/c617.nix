@@ -1,0 +1,1 @@
+self: super: { foo = super.foo.overrideAttrs (old: { patches = (old.patches or []) ++ [ ./fix.patch ]; }); }

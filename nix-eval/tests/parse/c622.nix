@@ -1,0 +1,4 @@
+# comment
+/* c2 */
+x: # trailing
+  x /* mid */ + 1

@@ -1,0 +1,5 @@
+{
+  x = ./foo;
+  y = ../bar/baz;
+  z = /nix/store;
+}
