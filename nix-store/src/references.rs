@@ -186,13 +186,10 @@ impl ReferenceScanner {
         let mut i = 0;
         'outer: while i + HASH_PART_LEN <= n {
             // Test the window from its end; jump past the last byte outside the alphabet.
-            let mut j = HASH_PART_LEN;
-            while j > 0 {
-                j -= 1;
-                if !IS_NIX32[s[i + j] as usize] {
-                    i += j + 1;
-                    continue 'outer;
-                }
+            let window: &HashPart = s[i..i + HASH_PART_LEN].try_into().expect("32 bytes");
+            if let Some(j) = window.iter().rposition(|&b| !IS_NIX32[b as usize]) {
+                i += j + 1;
+                continue 'outer;
             }
             // A run of nix32 characters: slide one byte at a time while it lasts.
             loop {

@@ -88,12 +88,9 @@ pub const fn decoded_len(len: usize) -> Option<usize> {
 
 /// Encodes bytes as nix32.
 pub fn encode(bytes: &[u8]) -> String {
-    let len = encoded_len(bytes.len());
-    let mut out = String::with_capacity(len);
-    for n in (0..len).rev() {
-        out.push(ALPHABET[digit_at(bytes, n) as usize] as char);
-    }
-    out
+    let mut out = vec![0u8; encoded_len(bytes.len())];
+    encode_into(bytes, &mut out);
+    String::from_utf8(out).expect("nix32 output is ASCII")
 }
 
 /// Encodes bytes as nix32 into a byte buffer of exactly [`encoded_len`] bytes.
