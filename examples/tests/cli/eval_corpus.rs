@@ -23,7 +23,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const PLACEHOLDER: &[u8] = b"@CORPUS@";
 const HOME: &str = "/homeless-shelter";
 /// How long one case may run before it counts as failed.
-const CASE_TIMEOUT: Duration = Duration::from_secs(30);
+const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn corpus_dir() -> Result<PathBuf, std::io::Error> {
     fs::canonicalize(testkit::workspace_root().join("nix-eval/tests/corpus"))
@@ -262,13 +262,39 @@ fn difference(got: &Outcome, want: &Outcome) -> Option<String> {
     if got.code != want.code {
         parts.push(format!("exit {} (want {})", got.code, want.code));
     }
-    if got.stdout != want.stdout {
-        parts.push("stdout differs".to_string());
-    }
-    if got.stderr != want.stderr {
-        parts.push("stderr differs".to_string());
+    for (name, g, w) in [
+        ("stdout", &got.stdout, &want.stdout),
+        ("stderr", &got.stderr, &want.stderr),
+    ] {
+        if g != w {
+            parts.push(format!("{name} {}", first_line_difference(g, w)));
+        }
     }
     Some(parts.join(", "))
+}
+
+/// `got 'LINE' want 'LINE'` for the first line that differs, each cut to 70 characters.
+fn first_line_difference(got: &[u8], want: &[u8]) -> String {
+    let cut = |line: &[u8]| {
+        let s = String::from_utf8_lossy(line);
+        let mut t: String = s.chars().take(70).collect();
+        if s.chars().count() > 70 {
+            t.push('…');
+        }
+        t
+    };
+    let mut g = got.split(|&b| b == b'\n');
+    let mut w = want.split(|&b| b == b'\n');
+    loop {
+        match (g.next(), w.next()) {
+            (Some(a), Some(b)) if a == b => continue,
+            (a, b) => {
+                let a = a.map_or_else(|| "<none>".to_string(), cut);
+                let b = b.map_or_else(|| "<none>".to_string(), cut);
+                return format!("got '{a}' want '{b}'");
+            }
+        }
+    }
 }
 
 fn known_failures_path(corpus: &Path) -> PathBuf {
