@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --json
+[ true false null ]

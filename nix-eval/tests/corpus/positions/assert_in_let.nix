@@ -1,0 +1,3 @@
+let
+  check = x: assert x > 0; x;
+in check (-1)

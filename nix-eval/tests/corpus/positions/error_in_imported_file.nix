@@ -1,0 +1,1 @@
+import ./helpers/bad_select.nix

@@ -1,0 +1,3 @@
+let s = { };
+in
+  s.missing

@@ -1,0 +1,2 @@
+x:
+  if x > 3 then throw "too big: ${toString x}" else x

@@ -1,0 +1,6 @@
+let
+  s = rec {
+    a = b;
+    b = a;
+  };
+in s.a

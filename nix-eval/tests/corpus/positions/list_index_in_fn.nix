@@ -1,0 +1,1 @@
+let at = xs: i: builtins.elemAt xs i; in at [ 1 ] 3

@@ -1,0 +1,1 @@
+(import ./helpers/thrower.nix) 5

@@ -1,0 +1,2 @@
+# nixrs-flags: 
+{ f = x: x; g = builtins.head; }

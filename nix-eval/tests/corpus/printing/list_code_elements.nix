@@ -1,0 +1,2 @@
+# nixrs-flags: 
+[ (1 + 1) "lit" 3 ]

@@ -1,0 +1,1 @@
+builtins.tryEval (assert true; throw "after")

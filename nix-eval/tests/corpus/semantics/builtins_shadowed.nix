@@ -1,0 +1,1 @@
+let builtins = { length = x: 42; }; in builtins.length [ ]

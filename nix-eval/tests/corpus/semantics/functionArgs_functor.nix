@@ -1,0 +1,1 @@
+builtins.functionArgs { __functor = self: { a }: a; }

@@ -1,0 +1,1 @@
+builtins.seq (x: x) 1

@@ -1,0 +1,1 @@
+builtins.concatStringsSep "" (builtins.genList (_: "ab") 3)

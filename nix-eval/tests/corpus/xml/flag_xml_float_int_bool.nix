@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --xml
+[ 1.5 (-2) false ]

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --xml
+{ a ? 1, b }: a
