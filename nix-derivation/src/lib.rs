@@ -2,8 +2,9 @@
 //!
 //! Use this crate to read, write and create `.drv` files: the ATerm format ([`aterm`]), the JSON
 //! of `nix show-derivation` ([`json`]), `hashDerivationModulo` ([`hash_modulo`]) and output and
-//! `.drv` paths ([`outputs`]). It does no I/O except in [`hash_modulo::FsResolver`], which
-//! reads input derivations from a directory.
+//! `.drv` paths ([`outputs`]); and to run a builder as CppNix does ([`build::builder`]). It
+//! does no I/O except in [`hash_modulo::FsResolver`], which reads input derivations from a
+//! directory, and in the builder.
 //!
 //! ```
 //! use nix_derivation::Derivation;
@@ -54,6 +55,7 @@
 pub use nix_store as store;
 
 pub mod aterm;
+pub mod build;
 pub mod derivation;
 mod error;
 pub mod hash_modulo;

@@ -1,6 +1,7 @@
 //! Integration tests of nix-derivation, one module per area (mirrors `src/`).
 
 mod aterm;
+mod build;
 mod common;
 mod differential;
 mod fixtures;

@@ -1,0 +1,468 @@
+//! Running a builder as CppNix 2.8 does without a sandbox (`LocalDerivationGoal`).
+//!
+//! The environment is exactly CppNix's ([facts §4](../../../shared/docs/nix-facts.md)):
+//!
+//! | variable | value |
+//! |---|---|
+//! | `PATH` | `/path-not-set` |
+//! | `HOME` | `/homeless-shelter` |
+//! | `NIX_STORE` | the store directory |
+//! | `NIX_BUILD_CORES` | [`BuildOptions::cores`] |
+//! | every `env` entry of the derivation | its value, except those listed in `passAsFile`: for those, `<name>Path` names a file `.attr-<nix32(sha256(name))>` in the build directory holding the value |
+//! | `NIX_BUILD_TOP`, `TMPDIR`, `TEMPDIR`, `TMP`, `TEMP`, `PWD` | the build directory |
+//! | `NIX_OUTPUT_CHECKED` | `1`, for fixed-output derivations only |
+//! | each of `impureEnvVars` | for fixed-output derivations only: its value in [`BuildOptions::impure_env`], or empty |
+//! | `NIX_LOG_FD` | `2` |
+//! | `TERM` | `xterm-256color` |
+//!
+//! The builder runs with `argv[0]` the base name of the builder, standard input `/dev/null`,
+//! and the build directory as working directory. Its standard output and standard error both go
+//! to the log sink (CppNix gives the builder one pipe for both; we read two pipes, so the
+//! interleaving of the two streams is only as exact as their arrival order).
+//!
+//! Not supported yet (an [`BuildError::Unsupported`] error): structured attributes
+//! (`.attrs.json`/`.attrs.sh`), `builtin:` builders.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+use nix_store::hash::{Hash, HashAlgo};
+use nix_store::store_path::{StoreDir, StorePath};
+
+use crate::derivation::Derivation;
+
+/// Knobs of a build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// `NIX_BUILD_CORES` (CppNix's `cores` setting; its default is the number of CPUs).
+    pub cores: usize,
+    /// How many lines of log to keep for the error of a failed build (CppNix's `log-lines`,
+    /// default 10).
+    pub log_tail_lines: usize,
+    /// The caller's environment, from which a fixed-output derivation's `impureEnvVars` are
+    /// taken. The library never reads the process environment itself.
+    pub impure_env: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            log_tail_lines: 10,
+            impure_env: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Something this builder does not do yet.
+    #[error("building {what} is not supported yet")]
+    Unsupported {
+        /// What.
+        what: &'static str,
+    },
+    /// An input source that is not on the file system.
+    #[error("input path '{path}' does not exist")]
+    MissingInput {
+        /// The path.
+        path: String,
+    },
+    /// The build directory cannot be prepared (a `passAsFile` file cannot be written).
+    #[error("cannot write '{}'", path.display())]
+    Prepare {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The builder cannot be started.
+    #[error("executing '{builder}'")]
+    Spawn {
+        /// The builder.
+        builder: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading the builder's output or writing the log failed.
+    #[error("i/o error while running the builder")]
+    Io(#[from] std::io::Error),
+    /// The builder exited unsuccessfully.
+    #[error("builder for '{drv}' {status}")]
+    Failed {
+        /// The derivation (its `.drv` path when known, else its name).
+        drv: String,
+        /// How the builder ended.
+        status: ExitKind,
+        /// The last lines of its log (without line ends).
+        log_tail: Vec<Vec<u8>>,
+    },
+    /// The builder succeeded without creating an output.
+    #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
+    MissingOutput {
+        /// The derivation.
+        drv: String,
+        /// The output name.
+        output: String,
+        /// Its path.
+        path: String,
+    },
+}
+
+/// How a builder process ended, when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    /// It exited with this non-zero code.
+    Code(i32),
+    /// It was killed by this signal.
+    Signal(i32),
+}
+
+impl std::fmt::Display for ExitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitKind::Code(c) => write!(f, "failed with exit code {c}"),
+            ExitKind::Signal(s) => write!(f, "failed due to signal {s}"),
+        }
+    }
+}
+
+/// What the builder will get: its environment and the files to put in the build directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildPlan {
+    /// The environment, exactly.
+    pub env: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Files to create in the build directory first (`passAsFile`): name and contents.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The name of the `passAsFile` file for an attribute: `.attr-<nix32(sha256(name))>`.
+pub fn pass_as_file_name(attr: &[u8]) -> String {
+    format!(
+        ".attr-{}",
+        Hash::digest_bytes(HashAlgo::Sha256, attr).to_nix32()
+    )
+}
+
+/// Splits on CppNix's whitespace (space, tab, newline, carriage return), dropping empty words.
+fn tokenize(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    s.split(|b| b" \t\n\r".contains(b))
+        .filter(|w| !w.is_empty())
+}
+
+/// Computes the environment of the builder of `drv`, run in `build_dir`.
+///
+/// # Errors
+/// [`BuildError::Unsupported`] for structured attributes.
+pub fn plan(
+    drv: &Derivation,
+    store_dir: &StoreDir,
+    build_dir: &Path,
+    options: &BuildOptions,
+) -> Result<BuildPlan, BuildError> {
+    if drv.structured_attrs().is_some() {
+        return Err(BuildError::Unsupported {
+            what: "with structured attributes",
+        });
+    }
+    let top = build_dir.as_os_str().as_bytes().to_vec();
+    let mut env: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut files = Vec::new();
+    let set = |env: &mut BTreeMap<Vec<u8>, Vec<u8>>, k: &str, v: &[u8]| {
+        env.insert(k.as_bytes().to_vec(), v.to_vec());
+    };
+    set(&mut env, "PATH", b"/path-not-set");
+    set(&mut env, "HOME", b"/homeless-shelter");
+    set(&mut env, "NIX_STORE", store_dir.as_str().as_bytes());
+    set(
+        &mut env,
+        "NIX_BUILD_CORES",
+        options.cores.to_string().as_bytes(),
+    );
+    let pass_as_file: BTreeSet<&[u8]> = drv
+        .env_var("passAsFile")
+        .map(|s| tokenize(s).collect())
+        .unwrap_or_default();
+    for (k, v) in &drv.env {
+        if pass_as_file.contains(k.as_slice()) {
+            let name = pass_as_file_name(k);
+            let mut key = k.clone();
+            key.extend_from_slice(b"Path");
+            let mut value = top.clone();
+            value.push(b'/');
+            value.extend_from_slice(name.as_bytes());
+            env.insert(key, value);
+            files.push((name, v.clone()));
+        } else {
+            env.insert(k.clone(), v.clone());
+        }
+    }
+    for k in ["NIX_BUILD_TOP", "TMPDIR", "TEMPDIR", "TMP", "TEMP", "PWD"] {
+        set(&mut env, k, &top);
+    }
+    if drv.is_fixed_output() {
+        set(&mut env, "NIX_OUTPUT_CHECKED", b"1");
+        if let Some(vars) = drv.env_var("impureEnvVars") {
+            for var in tokenize(vars) {
+                let value = options.impure_env.get(var).cloned().unwrap_or_default();
+                env.insert(var.to_vec(), value);
+            }
+        }
+    }
+    set(&mut env, "NIX_LOG_FD", b"2");
+    set(&mut env, "TERM", b"xterm-256color");
+    Ok(BuildPlan { env, files })
+}
+
+/// The last lines of a byte stream.
+#[derive(Debug)]
+struct Tail {
+    lines: VecDeque<Vec<u8>>,
+    current: Vec<u8>,
+    max: usize,
+}
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                self.lines.push_back(std::mem::take(&mut self.current));
+                if self.lines.len() > self.max {
+                    self.lines.pop_front();
+                }
+            } else if self.current.len() < 64 * 1024 {
+                self.current.push(b);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        if !self.current.is_empty() {
+            self.lines.push_back(std::mem::take(&mut self.current));
+        }
+        while self.lines.len() > self.max {
+            self.lines.pop_front();
+        }
+        self.lines.into()
+    }
+}
+
+/// Runs the builder of `drv` in `build_dir` (which must exist; it becomes `NIX_BUILD_TOP`)
+/// and writes everything it prints to `log`.
+///
+/// `drv_path` is used in messages only. Input sources must exist at their paths, and the
+/// outputs must not exist yet; they are not registered anywhere.
+///
+/// # Errors
+/// See [`BuildError`]: a missing input, a builder that cannot start, fails (with the last
+/// lines of its log) or does not create its outputs.
+pub fn run(
+    drv: &Derivation,
+    drv_path: Option<&StorePath>,
+    store_dir: &StoreDir,
+    build_dir: &Path,
+    options: &BuildOptions,
+    log: &mut dyn Write,
+) -> Result<(), BuildError> {
+    let drv_shown = drv_path.map(|p| store_dir.display(p)).unwrap_or_else(|| {
+        String::from_utf8_lossy(drv.env_var("name").unwrap_or(&b"derivation"[..])).into_owned()
+    });
+    if drv.is_builtin() {
+        return Err(BuildError::Unsupported {
+            what: "with a builtin: builder",
+        });
+    }
+    for p in &drv.input_srcs {
+        let shown = store_dir.display(p);
+        if std::fs::symlink_metadata(&shown).is_err() {
+            return Err(BuildError::MissingInput { path: shown });
+        }
+    }
+    let plan = plan(drv, store_dir, build_dir, options)?;
+    for (name, contents) in &plan.files {
+        let path = build_dir.join(name);
+        std::fs::write(&path, contents).map_err(|source| BuildError::Prepare { path, source })?;
+    }
+
+    let builder = OsStr::from_bytes(&drv.builder);
+    let arg0 = Path::new(builder).file_name().unwrap_or(builder);
+    let mut child = Command::new(builder)
+        .arg0(arg0)
+        .args(drv.args.iter().map(|a| OsStr::from_bytes(a)))
+        .env_clear()
+        .envs(
+            plan.env
+                .iter()
+                .map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))),
+        )
+        .current_dir(build_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| BuildError::Spawn {
+            builder: String::from_utf8_lossy(&drv.builder).into_owned(),
+            source,
+        })?;
+
+    // Read both pipes on threads; write to the sink here, in arrival order.
+    let (tx, rx) = mpsc::channel::<std::io::Result<Vec<u8>>>();
+    let mut readers = Vec::new();
+    let pipes: Vec<Box<dyn Read + Send>> = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for mut pipe in pipes {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if tx.send(Ok(buf[..n].to_vec())).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let mut tail = Tail {
+        lines: VecDeque::new(),
+        current: Vec::new(),
+        max: options.log_tail_lines,
+    };
+    let mut io_error = None;
+    for chunk in rx {
+        match chunk {
+            Ok(bytes) => {
+                tail.push(&bytes);
+                if io_error.is_none() {
+                    if let Err(e) = log.write_all(&bytes) {
+                        io_error = Some(e);
+                    }
+                }
+            }
+            Err(e) => io_error = io_error.or(Some(e)),
+        }
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    let status = child.wait()?;
+    log.flush()?;
+    if let Some(e) = io_error {
+        return Err(BuildError::Io(e));
+    }
+    if !status.success() {
+        let kind = match (status.code(), status.signal()) {
+            (Some(c), _) => ExitKind::Code(c),
+            (None, Some(s)) => ExitKind::Signal(s),
+            (None, None) => ExitKind::Code(-1),
+        };
+        return Err(BuildError::Failed {
+            drv: drv_shown,
+            status: kind,
+            log_tail: tail.finish(),
+        });
+    }
+    for (name, output) in &drv.outputs {
+        if let Some(p) = output.path() {
+            let shown = store_dir.display(p);
+            if std::fs::symlink_metadata(&shown).is_err() {
+                return Err(BuildError::MissingOutput {
+                    drv: drv_shown,
+                    output: name.clone(),
+                    path: shown,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::derivation::DerivationOutput;
+
+    #[test]
+    fn pass_as_file_names_as_cppnix() {
+        // From a CppNix 2.8 build with passAsFile = [ "big" ].
+        assert_eq!(
+            pass_as_file_name(b"big"),
+            ".attr-1lak0mvllw8rv9i9ygkglvhqsq19qi9ynl4bi7gbf69ab5nzw89a"
+        );
+    }
+
+    #[test]
+    fn tail_keeps_last_lines() {
+        let mut t = Tail {
+            lines: VecDeque::new(),
+            current: Vec::new(),
+            max: 2,
+        };
+        t.push(b"a\nb\nc");
+        t.push(b"d\ne\n");
+        assert_eq!(t.finish(), vec![b"cd".to_vec(), b"e".to_vec()]);
+    }
+
+    #[test]
+    fn plan_env() -> Result<(), BuildError> {
+        let mut drv = Derivation::default();
+        drv.outputs.insert("out".into(), DerivationOutput::Deferred);
+        drv.env.insert(b"passAsFile".to_vec(), b" a\tb ".to_vec());
+        drv.env.insert(b"a".to_vec(), b"A".to_vec());
+        drv.env.insert(b"PATH".to_vec(), b"overridden".to_vec());
+        let plan = plan(
+            &drv,
+            &StoreDir::default(),
+            Path::new("/build"),
+            &BuildOptions {
+                cores: 3,
+                ..Default::default()
+            },
+        )?;
+        let get = |k: &str| {
+            plan.env
+                .get(k.as_bytes())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(get("PATH").as_deref(), Some("overridden"));
+        assert_eq!(get("NIX_BUILD_CORES").as_deref(), Some("3"));
+        assert_eq!(get("a"), None);
+        assert_eq!(
+            get("aPath"),
+            Some(format!("/build/{}", pass_as_file_name(b"a")))
+        );
+        assert_eq!(plan.files, vec![(pass_as_file_name(b"a"), b"A".to_vec())]);
+        assert_eq!(get("NIX_OUTPUT_CHECKED"), None);
+        Ok(())
+    }
+}
