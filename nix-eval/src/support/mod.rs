@@ -16,3 +16,22 @@ pub mod regex;
 pub mod toml;
 pub mod version;
 pub mod xml;
+
+#[cfg(test)]
+mod tests {
+    fn send_sync<T: Send + Sync>() {}
+
+    /// The compiled regex is shared between threads by callers that cache it; results and
+    /// errors cross threads too.
+    #[test]
+    fn types_are_send_and_sync() {
+        send_sync::<super::regex::Regex>();
+        send_sync::<super::regex::RegexError>();
+        send_sync::<super::regex::MatchError>();
+        send_sync::<super::regex::Captures>();
+        send_sync::<super::json::JsonValue>();
+        send_sync::<super::json::JsonError>();
+        send_sync::<super::toml::TomlError>();
+        send_sync::<super::xml::XmlWriter>();
+    }
+}
