@@ -180,6 +180,18 @@ mod tests {
         assert_eq!(format_g_precision(0.1, 17), "0.10000000000000001");
     }
 
+    include!("float_printf_cases.rs");
+
+    #[test]
+    fn matches_printf_on_generated_values() {
+        for &(x, g, f) in PRINTF_CASES {
+            assert_eq!(format_g(x), g, "%g of {x:?}");
+            if let Some(f) = f {
+                assert_eq!(format_f(x), f, "%f of {x:?}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn g_round_trips_to_six_digits(x in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL) {
