@@ -17,7 +17,10 @@
 //!   `-->` markers); the text after the prefix differs.
 //! * Out-of-range numbers: toml11 (as built into CppNix 2.8) saturates integers to the
 //!   `i64` range (`9223372036854775808` → `9223372036854775807`) and overflowing floats to
-//!   the largest finite double; the `toml` crate rejects such documents instead.
+//!   the largest finite double; the `toml` crate rejects them, so [`parse`] replaces each such
+//!   number by its saturated value and parses again (byte offsets in later errors then refer
+//!   to the rewritten text). One difference remains: a negative float that overflows
+//!   (`-1e400`) is read as `-inf` by the `toml` crate, where CppNix gives `-1.79769e+308`.
 //! * A table first defined by dotted keys and then by a `[table]` header (`a.b = 1` then
 //!   `[a]`) is accepted by toml11 but rejected by TOML 1.0 and the `toml` crate.
 
@@ -66,13 +69,58 @@ pub enum TomlError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse(input: &str) -> Result<JsonValue, TomlError> {
-    let table: ::toml::Table = input
-        .parse()
-        .map_err(|e: ::toml::de::Error| TomlError::Syntax {
-            message: e.message().to_string(),
-            span: e.span(),
-        })?;
-    convert_table(table)
+    let mut doc = std::borrow::Cow::Borrowed(input);
+    // Each round replaces one out-of-range number; a document has at most one per byte.
+    for _ in 0..=input.len() {
+        match doc.parse::<::toml::Table>() {
+            Ok(table) => return convert_table(table),
+            Err(e) => match saturate(&doc, &e) {
+                Some(fixed) => doc = std::borrow::Cow::Owned(fixed),
+                None => {
+                    return Err(TomlError::Syntax {
+                        message: e.message().to_string(),
+                        span: e.span(),
+                    })
+                }
+            },
+        }
+    }
+    Err(TomlError::Syntax {
+        message: "too many out-of-range numbers".to_string(),
+        span: None,
+    })
+}
+
+/// If `e` is about a number out of range, returns `doc` with that number replaced by the
+/// nearest representable one, as toml11 (CppNix 2.8) reads it: integers saturate to the `i64`
+/// range, floats that overflow become the largest finite double of their sign.
+fn saturate(doc: &str, e: &::toml::de::Error) -> Option<String> {
+    let start = e.span()?.start;
+    let rest = doc.get(start..)?;
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-' | '.')))
+        .unwrap_or(rest.len());
+    let token = &rest[..len];
+    if token.is_empty() {
+        return None;
+    }
+    let replacement = match e.message() {
+        "number too large to fit in target type" => i64::MAX.to_string(),
+        "number too small to fit in target type" => i64::MIN.to_string(),
+        "invalid floating-point number" => {
+            let digits: String = token.chars().filter(|&c| c != '_').collect();
+            let all_numeric = digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'));
+            let x: f64 = digits.parse().ok()?;
+            if !all_numeric || x.is_finite() {
+                return None;
+            }
+            format!("{:e}", f64::MAX.copysign(x))
+        }
+        _ => return None,
+    };
+    Some(format!("{}{}{}", &doc[..start], replacement, &rest[len..]))
 }
 
 fn convert_table(table: ::toml::Table) -> Result<JsonValue, TomlError> {
@@ -301,6 +349,31 @@ z = 4
                 Some(r#"{"a":{"b":[{"c":1},{"c":2}]}}"#),
             ),
             ("a = 1\n\n[b]\n[c]", Some(r#"{"a":1,"b":{},"c":{}}"#)),
+            (
+                "a = 9223372036854775808",
+                Some(r#"{"a":9223372036854775807}"#),
+            ),
+            (
+                "a = -9223372036854775809",
+                Some(r#"{"a":-9223372036854775808}"#),
+            ),
+            (
+                "a = 99999999999999999999",
+                Some(r#"{"a":9223372036854775807}"#),
+            ),
+            (
+                "a = 0x7fffffffffffffff1",
+                Some(r#"{"a":9223372036854775807}"#),
+            ),
+            ("a = 1e400", Some(r#"{"a":1.79769e+308}"#)),
+            ("b = [1e400, 1_0]", Some(r#"{"b":[1.79769e+308,10]}"#)),
+            // Known difference: CppNix 2.8 gives -1.79769e+308; the `toml` crate reads -inf.
+            ("a = -1e400", Some(r#"{"a":-inf}"#)),
+            (
+                "b = [1, 99999999999999999999]",
+                Some(r#"{"b":[1,9223372036854775807]}"#),
+            ),
+            ("a = 1e-400", Some(r#"{"a":0}"#)),
         ];
         for &(doc, want) in cases {
             let got = parse(doc).map(|v| {
