@@ -37,6 +37,115 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// Dropping a tree is iterative (nesting can be thousands of levels deep; a recursive drop
+/// would overflow small thread stacks). A consequence: fields cannot be moved out of an `Expr`
+/// by destructuring; use `std::mem::replace(&mut e.kind, …)`.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut stack: Vec<Expr> = Vec::new();
+        take_children(&mut self.kind, &mut stack);
+        while let Some(mut e) = stack.pop() {
+            take_children(&mut e.kind, &mut stack);
+            // `e` now has no children and drops without recursion
+        }
+    }
+}
+
+fn placeholder() -> Expr {
+    Expr {
+        kind: ExprKind::Int(0),
+        span: Span::default(),
+    }
+}
+
+fn take_parts(parts: &mut Vec<StrPart>, out: &mut Vec<Expr>) {
+    for p in parts.drain(..) {
+        if let StrPart::Interpolation(e) = p {
+            out.push(e);
+        }
+    }
+}
+
+fn take_path(path: &mut Vec<AttrName>, out: &mut Vec<Expr>) {
+    for a in path.drain(..) {
+        if let AttrName::Dynamic(e) = a {
+            out.push(e);
+        }
+    }
+}
+
+fn take_set(set: &mut AttrSet, out: &mut Vec<Expr>) {
+    for a in set.attrs.drain(..) {
+        if let AttrValue::Plain(e) = a.value {
+            out.push(e);
+        }
+    }
+    for d in set.dynamic.drain(..) {
+        out.push(d.name);
+        out.push(d.value);
+    }
+    out.append(&mut set.inherit_from);
+}
+
+/// Moves the direct children of `kind` into `out` (only when it has any).
+fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
+    let mv = |e: &mut Expr| std::mem::replace(e, placeholder());
+    match kind {
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Path(_)
+        | ExprKind::SearchPath(_)
+        | ExprKind::Var(_)
+        | ExprKind::CurPos => {}
+        ExprKind::Str(parts) | ExprKind::InterpolatedPath(parts) => take_parts(parts, out),
+        ExprKind::Select(s) => {
+            out.push(mv(&mut s.expr));
+            take_path(&mut s.path, out);
+            out.extend(s.default.take());
+        }
+        ExprKind::HasAttr(h) => {
+            out.push(mv(&mut h.expr));
+            take_path(&mut h.path, out);
+        }
+        ExprKind::Attrs(set) => take_set(set, out),
+        ExprKind::List(items) => out.append(items),
+        ExprKind::Lambda(l) => {
+            out.push(mv(&mut l.body));
+            if let Some(f) = &mut l.formals {
+                for x in f.entries.drain(..) {
+                    out.extend(x.default);
+                }
+            }
+        }
+        ExprKind::Call(c) => {
+            out.push(mv(&mut c.fun));
+            out.append(&mut c.args);
+        }
+        ExprKind::Let(l) => {
+            take_set(&mut l.bindings, out);
+            out.push(mv(&mut l.body));
+        }
+        ExprKind::With(w) => {
+            out.push(mv(&mut w.env));
+            out.push(mv(&mut w.body));
+        }
+        ExprKind::Assert(a) => {
+            out.push(mv(&mut a.cond));
+            out.push(mv(&mut a.body));
+        }
+        ExprKind::If(i) => {
+            out.push(mv(&mut i.cond));
+            out.push(mv(&mut i.then));
+            out.push(mv(&mut i.else_));
+        }
+        ExprKind::Not(x) | ExprKind::Neg(x) => out.push(mv(x)),
+        ExprKind::BinOp(b) => {
+            out.push(mv(&mut b.lhs));
+            out.push(mv(&mut b.rhs));
+        }
+    }
+}
+
 impl Expr {
     /// An expression of a kind at a span.
     pub fn new(kind: ExprKind, span: Span) -> Self {

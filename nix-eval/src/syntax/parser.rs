@@ -39,9 +39,11 @@ pub struct ParseOptions {
     /// The home directory for `~/…` paths (CppNix uses `$HOME`). With `None`, `~` is replaced
     /// by nothing (`~/a` becomes `/a`).
     pub home: Option<PathBuf>,
-    /// The maximum nesting depth; deeper input fails with `memory exhausted` (CppNix's bison
-    /// stack limit message) instead of overflowing the native stack. The default, 2000, needs
-    /// well under 1 MiB of stack in release builds and about 2 MiB in debug builds.
+    /// The maximum nesting depth (counted in grammar levels: a parenthesis costs 3, each operator
+    /// of a chain 1); deeper input fails with `memory exhausted` (CppNix's bison stack-limit
+    /// message, which it gives from about 10000 levels) instead of overflowing the native stack.
+    /// Parsing, printing and the scope check grow the stack on the heap as needed; the default,
+    /// 6000 (about 2000 nested parentheses), also keeps dropping the tree within 2 MiB of stack.
     pub max_depth: u32,
 }
 
@@ -51,7 +53,7 @@ impl ParseOptions {
         ParseOptions {
             base_dir: base_dir.into(),
             home: None,
-            max_depth: 2000,
+            max_depth: 6000,
         }
     }
 
@@ -401,7 +403,7 @@ impl<'a> Parser<'a> {
 
     fn parse_expr(&mut self) -> Result<Expr, ParseError> {
         self.enter()?;
-        let r = self.parse_function();
+        let r = grow(|| self.parse_function());
         self.depth -= 1;
         r
     }
@@ -628,8 +630,10 @@ impl<'a> Parser<'a> {
     /// Precedence climbing over binary operators binding tighter than `min`.
     fn parse_binary(&mut self, min: u8) -> Result<Expr, ParseError> {
         self.enter()?;
-        let r = self.parse_binary_inner(min);
-        self.depth -= 1;
+        let saved = self.depth;
+        let r = grow(|| self.parse_binary_inner(min));
+        // operators applied in the loop below each nested the tree one level deeper
+        self.depth = saved - 1;
         r
     }
 
@@ -650,6 +654,7 @@ impl<'a> Parser<'a> {
                     ExprKind::HasAttr(Box::new(HasAttr { expr: lhs, path })),
                     span,
                 );
+                self.enter()?;
                 continue;
             }
             let Some((op, prec, right, nonassoc)) = binop(self.tok.kind) else {
@@ -670,6 +675,7 @@ impl<'a> Parser<'a> {
             let span = self.span(lhs.span.start, rhs.span.end);
             lhs = Expr::new(ExprKind::BinOp(Box::new(BinOp { op, lhs, rhs })), span);
             last_nonassoc = if nonassoc { Some(prec) } else { None };
+            self.enter()?;
         }
         Ok(lhs)
     }
@@ -694,7 +700,7 @@ impl<'a> Parser<'a> {
                 let start = self.tok.start;
                 self.bump()?;
                 self.enter()?;
-                let e = self.parse_unary(12);
+                let e = grow(|| self.parse_unary(12));
                 self.depth -= 1;
                 let e = e?;
                 let span = self.span(start, e.span.end);
@@ -720,13 +726,15 @@ impl<'a> Parser<'a> {
     /// `f args`, flattening into an existing call as CppNix does.
     fn make_call(&mut self, f: Expr, mut args: Vec<Expr>, end: u32) -> Expr {
         let span = self.span(f.span.start, end);
-        match f.kind {
+        let mut f = f;
+        let f_span = f.span;
+        match std::mem::replace(&mut f.kind, ExprKind::Int(0)) {
             ExprKind::Call(mut c) => {
                 c.args.append(&mut args);
                 Expr::new(ExprKind::Call(c), span)
             }
             kind => {
-                let fun = Expr::new(kind, f.span);
+                let fun = Expr::new(kind, f_span);
                 Expr::new(ExprKind::Call(Box::new(Call { fun, args })), span)
             }
         }
@@ -742,7 +750,7 @@ impl<'a> Parser<'a> {
                 let default = if self.tok.kind == Tok::OrKw {
                     self.bump()?;
                     self.enter()?;
-                    let d = self.parse_select();
+                    let d = grow(|| self.parse_select());
                     self.depth -= 1;
                     let d = d?;
                     end = d.span.end;
@@ -830,7 +838,7 @@ impl<'a> Parser<'a> {
 
     fn parse_simple(&mut self) -> Result<Expr, ParseError> {
         self.enter()?;
-        let r = self.parse_simple_inner();
+        let r = grow(|| self.parse_simple_inner());
         self.depth -= 1;
         r
     }
@@ -1248,7 +1256,10 @@ impl<'a> Parser<'a> {
                         let prev = existing.span;
                         return Err(self.dup_attr(&self.path_string(path), pos, prev));
                     }
-                    let ExprKind::Attrs(mut ae) = value.kind else {
+                    let mut value = value;
+                    let ExprKind::Attrs(mut ae) =
+                        std::mem::replace(&mut value.kind, ExprKind::Int(0))
+                    else {
                         return Ok(());
                     };
                     let AttrValue::Plain(Expr {
@@ -1568,6 +1579,13 @@ fn strip_piece(
         }
     }
     s2
+}
+
+/// Runs `f` with at least 256 KiB of native stack left, growing the stack on the heap if
+/// needed, so deep nesting (up to [`ParseOptions::max_depth`]) never overflows.
+#[inline]
+pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, f)
 }
 
 fn empty_set() -> AttrSet {

@@ -233,6 +233,10 @@ impl Checker<'_> {
     }
 
     fn expr(&mut self, e: &Expr) -> Result<(), ParseError> {
+        super::parser::grow(|| self.expr_inner(e))
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> Result<(), ParseError> {
         match &e.kind {
             ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Path(_) | ExprKind::CurPos => Ok(()),
             ExprKind::Str(parts) | ExprKind::InterpolatedPath(parts) => {

@@ -468,6 +468,10 @@ impl LetOrder {
     }
 
     fn walk(&mut self, e: &Expr) {
+        super::parser::grow(|| self.walk_inner(e))
+    }
+
+    fn walk_inner(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Path(_) | ExprKind::CurPos => {}
             ExprKind::SearchPath(_) => {}
@@ -663,6 +667,10 @@ impl Printer<'_> {
     }
 
     fn expr(&mut self, e: &Expr) {
+        super::parser::grow(|| self.expr_inner(e))
+    }
+
+    fn expr_inner(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Int(n) => {
                 let _ = write!(self.out, "{n}");
