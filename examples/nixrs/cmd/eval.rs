@@ -232,6 +232,9 @@ pub fn main(args: &[OsString]) -> CmdResult {
 
 /// `nix-instantiate` (only the `--eval` form is implemented).
 pub fn nix_instantiate(args: &[OsString]) -> CmdResult {
+    if args.iter().any(|a| a == "--parse") {
+        return super::parse::nix_instantiate_parse(args);
+    }
     let o = parse_args(args)?;
     if !o.eval {
         return Err(CmdError::msg(

@@ -8,5 +8,6 @@ pub mod nar;
 pub mod narinfo;
 pub mod nix_env;
 pub mod nix_store;
+pub mod parse;
 pub mod profile;
 pub mod store;
