@@ -14,7 +14,7 @@
 //! let mut out = Vec::new();
 //! escape::write_quoted(&mut out, b"a\"b\\c\nd");
 //! assert_eq!(out, br#""a\"b\\c\nd""#);
-//! assert_eq!(escape::unescape(br#"a\"b\\c\nd\q"#), b"a\"b\\c\nd" .iter().copied().chain(*b"q").collect::<Vec<u8>>());
+//! assert_eq!(escape::unescape(br#"a\"b\\c\nd\q"#), b"a\"b\\c\ndq".to_vec());
 //! ```
 
 /// Whether `s` holds a byte that [`write_quoted`] would escape.

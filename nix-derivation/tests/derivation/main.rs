@@ -1,5 +1,6 @@
 //! Integration tests of nix-derivation, one module per area (mirrors `src/`).
 
+mod api;
 mod aterm;
 mod build;
 mod common;
