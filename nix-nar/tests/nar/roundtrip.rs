@@ -57,3 +57,41 @@ proptest! {
         prop_assert!(again == nar);
     }
 }
+
+/// What the `nar_read` fuzz target checks: no panic, and an accepted input is canonical.
+fn check_any_input(data: &[u8]) -> Result<(), TestCaseError> {
+    match Reader::new(data).read_tree() {
+        Ok(tree) => {
+            prop_assert_eq!(tree.to_nar().expect("accepted tree writes"), data.to_vec());
+        }
+        Err(e) => {
+            if let Some(off) = e.offset() {
+                prop_assert!(off <= data.len() as u64);
+            }
+        }
+    }
+    let _ = nix_nar::listing::list(data);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+        check_any_input(&data)?;
+    }
+
+    #[test]
+    fn mutated_nars_are_rejected_or_canonical(
+        t in tree(),
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let mut nar = t.to_nar().expect("valid tree");
+        for (at, x) in flips {
+            let i = at % nar.len();
+            nar[i] ^= x;
+        }
+        check_any_input(&nar)?;
+    }
+}
