@@ -133,12 +133,15 @@ impl Evaluator {
     /// # Errors
     /// Syntax, undefined variables and evaluation errors.
     pub fn eval_expr(&mut self, expr: &str, base_dir: impl AsRef<Path>) -> Result<Value> {
-        self.state.eval_source(
-            syntax::Origin::String,
-            expr.as_bytes().to_vec(),
-            base_dir.as_ref(),
-            None,
-        )
+        let base_dir = base_dir.as_ref();
+        eval::with_big_stack(|| {
+            self.state.eval_source(
+                syntax::Origin::String,
+                expr.as_bytes().to_vec(),
+                base_dir,
+                None,
+            )
+        })
     }
 
     /// Evaluates a file (or `default.nix` in a directory), as `import` does.
@@ -146,7 +149,8 @@ impl Evaluator {
     /// # Errors
     /// Missing file, syntax and evaluation errors.
     pub fn eval_file(&mut self, path: impl AsRef<Path>) -> Result<Value> {
-        self.state.import_path(path.as_ref(), None)
+        let path = path.as_ref();
+        eval::with_big_stack(|| self.state.import_path(path, None))
     }
 
     /// Forces a value to weak head normal form.
@@ -154,7 +158,7 @@ impl Evaluator {
     /// # Errors
     /// Evaluation errors.
     pub fn force(&mut self, v: &Value) -> Result<Value> {
-        self.state.force(v)
+        eval::with_big_stack(|| self.state.force(v))
     }
 
     /// Forces a value and everything inside it.
@@ -162,7 +166,13 @@ impl Evaluator {
     /// # Errors
     /// Evaluation errors.
     pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
-        self.state.force_deep(v)
+        eval::with_big_stack(|| self.state.force_deep(v))
+    }
+
+    /// Runs `f` on a large stack segment (see [`eval::BIG_STACK`]): use it around several
+    /// lower-level calls on [`Evaluator::state`] in a row.
+    pub fn with_big_stack<R>(&mut self, f: impl FnOnce(&mut Evaluator) -> R) -> R {
+        eval::with_big_stack(|| f(self))
     }
 
     /// Prints a value as `nix-instantiate --eval` does (no final newline).

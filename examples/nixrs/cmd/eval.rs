@@ -174,9 +174,13 @@ fn process(
 
 fn run(o: &Opts) -> CmdResult {
     let mut ev = build_evaluator(o);
+    ev.with_big_stack(|ev| run_on(ev, o))
+}
+
+fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
     let mut out = Vec::new();
     let result = (|| -> Result<(), Error> {
-        let auto = auto_args(&mut ev, o)?;
+        let auto = auto_args(ev, o)?;
         let inputs: Vec<String> = if o.files.is_empty() && !o.from_expr {
             vec!["default.nix".to_string()]
         } else {
@@ -200,7 +204,7 @@ fn run(o: &Opts) -> CmdResult {
                 };
                 ev.eval_file(abs)?
             };
-            process(&mut ev, o, root, &auto, &mut out)?;
+            process(ev, o, root, &auto, &mut out)?;
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             let _ = lock.write_all(&out);

@@ -10,8 +10,7 @@ use crate::value::{AttrsBuilder, Thunk, Value};
 use super::PrimOp;
 
 fn call2(st: &mut EvalState, f: &Value, a: Value, b: Value, pos: Option<Pos>) -> Result<Value> {
-    let g = st.call_value(f, a, pos)?;
-    st.call_value(&g, b, pos)
+    st.call_value2(f, a, b, pos)
 }
 
 fn map(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {

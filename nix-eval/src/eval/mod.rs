@@ -27,6 +27,16 @@ use env::Env;
 /// Nested evaluations allowed before `stack overflow` is reported.
 pub const MAX_DEPTH: usize = 1_000_000;
 
+/// Size of the stack segment the public entry points evaluate on (reserved, committed only
+/// as it is touched). Keeping one big segment avoids re-mapping stack pages when deep
+/// recursion goes up and down repeatedly; deeper recursion still grows in 16 MiB segments.
+pub const BIG_STACK: usize = 1 << 30;
+
+/// Runs `f` on a stack segment of [`BIG_STACK`] bytes unless already on one.
+pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(BIG_STACK / 4, BIG_STACK, f)
+}
+
 /// Symbols the evaluator needs by name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KnownSymbols {
@@ -239,7 +249,7 @@ impl EvalState {
         let res = if self.depth > MAX_DEPTH {
             Err(Error::new(ErrorKind::StackOverflow, "stack overflow"))
         } else {
-            stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || match &state {
+            stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || match &state {
                 ThunkState::Pending(env, e) => self.eval(env, e),
                 ThunkState::Apply(f, a) => self.call_value(f, a.clone(), None),
                 ThunkState::Done(v) => Ok(v.clone()),
@@ -377,16 +387,11 @@ impl EvalState {
     pub(crate) fn eval(&mut self, env: &Rc<Env>, e: &Expr) -> Result<Value> {
         match e {
             Expr::Const(v) => Ok(v.clone()),
-            Expr::Var { level, slot, pos } => {
-                let v = env.up(*level).get(*slot as usize).cloned();
-                match v {
-                    Some(Value::Thunk(t)) => {
-                        self.force_thunk(&t).map_err(|e| fix_recursion(e, *pos))
-                    }
-                    Some(v) => Ok(v),
-                    None => Err(Error::eval("internal error: unset variable slot").at(*pos)),
-                }
-            }
+            Expr::Var { level, slot, pos } => match env.up(*level).get(*slot as usize) {
+                Some(Value::Thunk(t)) => self.force_thunk(t).map_err(|e| fix_recursion(e, *pos)),
+                Some(v) => Ok(v.clone()),
+                None => Err(Error::eval("internal error: unset variable slot").at(*pos)),
+            },
             Expr::WithVar { name, withs, pos } => self.eval_with_var(env, *name, withs, *pos),
             Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
                 lambda: l.clone(),
@@ -398,9 +403,7 @@ impl EvalState {
                     self.depth -= 1;
                     return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(*pos));
                 }
-                let r = stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
-                    self.eval_call(env, func, args, *pos)
-                });
+                let r = self.eval_call(env, func, args, *pos);
                 self.depth -= 1;
                 r
             }
@@ -417,12 +420,43 @@ impl EvalState {
                     other => Err(type_expected(&other, "a Boolean").at(*pos)),
                 }
             }
-            Expr::Bin { op, lhs, rhs, pos } => self.eval_bin(env, *op, lhs, rhs, *pos),
+            Expr::Bin { op, lhs, rhs, pos } => {
+                let a = self.eval(env, lhs)?;
+                let b = self.eval(env, rhs)?;
+                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+                    let (x, y) = (*x, *y);
+                    match op {
+                        BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
+                        BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
+                        BinOp::Lt => return Ok(Value::Bool(x < y)),
+                        BinOp::Gt => return Ok(Value::Bool(x > y)),
+                        BinOp::Le => return Ok(Value::Bool(x <= y)),
+                        BinOp::Ge => return Ok(Value::Bool(x >= y)),
+                        BinOp::Eq => return Ok(Value::Bool(x == y)),
+                        BinOp::Ne => return Ok(Value::Bool(x != y)),
+                        _ => {}
+                    }
+                }
+                self.eval_bin(*op, a, b, *pos)
+            }
             Expr::Concat {
                 parts,
                 force_string,
                 pos,
-            } => self.eval_concat(env, parts, *force_string, *pos),
+            } => {
+                if let (false, [(a, _), (b, _)]) = (*force_string, &parts[..]) {
+                    let x = self.eval(env, a)?;
+                    if let Value::Int(xi) = x {
+                        let y = self.eval(env, b)?;
+                        if let Value::Int(yi) = y {
+                            return Ok(Value::Int(xi.wrapping_add(yi)));
+                        }
+                        return self.eval_concat(env, parts, false, *pos, vec![x, y]);
+                    }
+                    return self.eval_concat(env, parts, false, *pos, vec![x]);
+                }
+                self.eval_concat(env, parts, *force_string, *pos, Vec::new())
+            }
             Expr::Select {
                 expr,
                 path,
@@ -517,6 +551,7 @@ impl EvalState {
         Value::Attrs(Rc::new(b.build()))
     }
 
+    #[inline(never)]
     fn eval_with_var(
         &mut self,
         env: &Rc<Env>,
@@ -550,7 +585,33 @@ impl EvalState {
         pos: Pos,
     ) -> Result<Value> {
         let mut f = self.eval(env, func)?;
-        for a in args {
+        let mut rest = args;
+        if let Value::PrimOp(op) = &f {
+            let op: &'static crate::builtins::PrimOp = op;
+            if op.arity > 1 && op.arity <= args.len() {
+                f = match op.arity {
+                    2 => {
+                        let argv = [self.delay(env, &args[0]), self.delay(env, &args[1])];
+                        (op.func)(self, &argv, Some(pos))?
+                    }
+                    _ => {
+                        let argv: Vec<Value> = args[..op.arity]
+                            .iter()
+                            .map(|a| self.delay(env, a))
+                            .collect();
+                        (op.func)(self, &argv, Some(pos))?
+                    }
+                };
+                rest = &args[op.arity..];
+            }
+        } else if let (Value::Lambda(c), [a, b, ..]) = (&f, args) {
+            let x = self.delay(env, a);
+            let y = self.delay(env, b);
+            let c = c.clone();
+            f = self.call_lambda2(&c, x, y, Some(pos))?;
+            rest = &args[2..];
+        }
+        for a in rest {
             let arg = self.delay(env, a);
             f = self.call_value(&f, arg, Some(pos))?;
         }
@@ -559,11 +620,11 @@ impl EvalState {
 
     /// Calls a function value with one argument.
     pub(crate) fn call_value(&mut self, f: &Value, arg: Value, pos: Option<Pos>) -> Result<Value> {
-        let f = match f {
-            Value::Thunk(t) => self.force_thunk(t)?,
-            other => other.clone(),
-        };
-        match &f {
+        if let Value::Thunk(t) = f {
+            let f = self.force_thunk(t)?;
+            return self.call_value(&f, arg, pos);
+        }
+        match f {
             Value::Lambda(c) => self.call_lambda(c, arg, pos),
             Value::PrimOp(op) => {
                 if op.arity == 1 {
@@ -598,6 +659,60 @@ impl EvalState {
         }
     }
 
+    /// Calls a function value with two arguments (`f a b`), without building the
+    /// intermediate closure when `f` is a curried lambda.
+    pub(crate) fn call_value2(
+        &mut self,
+        f: &Value,
+        a: Value,
+        b: Value,
+        pos: Option<Pos>,
+    ) -> Result<Value> {
+        match f {
+            Value::Thunk(t) => {
+                let f = self.force_thunk(t)?;
+                self.call_value2(&f, a, b, pos)
+            }
+            Value::Lambda(c) => self.call_lambda2(c, a, b, pos),
+            _ => {
+                let g = self.call_value(f, a, pos)?;
+                self.call_value(&g, b, pos)
+            }
+        }
+    }
+
+    fn call_lambda2(
+        &mut self,
+        c: &Rc<Closure>,
+        a: Value,
+        b: Value,
+        pos: Option<Pos>,
+    ) -> Result<Value> {
+        if c.lambda.formals.is_none() && !self.settings.show_trace {
+            if let Expr::Lambda(inner) = &*c.lambda.body {
+                if inner.formals.is_none() {
+                    let env1 = Rc::new(Env::with_one(c.env.clone(), a));
+                    let env2 = Rc::new(Env::with_one(env1, b));
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        self.depth -= 1;
+                        return Err(
+                            Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos)
+                        );
+                    }
+                    let body = &inner.body;
+                    let r = stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || {
+                        self.eval(&env2, body)
+                    });
+                    self.depth -= 1;
+                    return r;
+                }
+            }
+        }
+        let g = self.call_lambda(c, a, pos)?;
+        self.call_value(&g, b, pos)
+    }
+
     /// A description of a lambda for messages: `'f' at (string):1:9` or
     /// `anonymous function at (string):1:2`.
     pub(crate) fn lambda_name(&self, c: &Closure) -> String {
@@ -612,69 +727,76 @@ impl EvalState {
         }
     }
 
+    #[inline(never)]
+    fn bind_formals(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Rc<Env>> {
+        let lambda = &c.lambda;
+        let Some(formals) = &lambda.formals else {
+            return Ok(Rc::new(Env::with_one(c.env.clone(), arg)));
+        };
+        let attrs = self.force_attrs(&arg, pos)?;
+        let new = Rc::new(Env::new(Some(c.env.clone()), lambda.slots as usize));
+        let mut used = 0usize;
+        for (i, f) in formals.entries.iter().enumerate() {
+            match attrs.get(f.name) {
+                Some(v) => {
+                    used += 1;
+                    new.set(i, v.clone());
+                }
+                None => match &f.default {
+                    Some(d) => {
+                        let v = self.delay(&new, d);
+                        new.set(i, v);
+                    }
+                    None => {
+                        return Err(Error::type_error(format!(
+                            "{} called without required argument '{}'",
+                            self.lambda_name(c),
+                            String::from_utf8_lossy(self.symbols.resolve(f.name))
+                        ))
+                        .at_opt(pos))
+                    }
+                },
+            }
+        }
+        if !formals.ellipsis && used < attrs.len() {
+            for a in attrs.iter() {
+                if !formals.entries.iter().any(|f| f.name == a.name) {
+                    let names: Vec<&[u8]> = formals
+                        .entries
+                        .iter()
+                        .map(|f| self.symbols.resolve(f.name))
+                        .collect();
+                    let query = self.symbols.resolve(a.name);
+                    let sugg = diagnostic::suggestions(query, names.into_iter());
+                    return Err(Error::type_error(format!(
+                        "{} called with unexpected argument '{}'",
+                        self.lambda_name(c),
+                        String::from_utf8_lossy(query)
+                    ))
+                    .at_opt(pos)
+                    .with_suggestions(sugg));
+                }
+            }
+        }
+        if lambda.arg.is_some() {
+            new.set(formals.entries.len(), Value::Attrs(attrs));
+        }
+        Ok(new)
+    }
+
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
         let lambda = &c.lambda;
         let new = match &lambda.formals {
             None => Rc::new(Env::with_one(c.env.clone(), arg)),
-            Some(formals) => {
-                let attrs = self.force_attrs(&arg, pos)?;
-                let new = Rc::new(Env::new(Some(c.env.clone()), lambda.slots as usize));
-                let mut used = 0usize;
-                for (i, f) in formals.entries.iter().enumerate() {
-                    match attrs.get(f.name) {
-                        Some(v) => {
-                            used += 1;
-                            new.set(i, v.clone());
-                        }
-                        None => match &f.default {
-                            Some(d) => {
-                                let v = self.delay(&new, d);
-                                new.set(i, v);
-                            }
-                            None => {
-                                return Err(Error::type_error(format!(
-                                    "{} called without required argument '{}'",
-                                    self.lambda_name(c),
-                                    String::from_utf8_lossy(self.symbols.resolve(f.name))
-                                ))
-                                .at_opt(pos))
-                            }
-                        },
-                    }
-                }
-                if !formals.ellipsis && used < attrs.len() {
-                    for a in attrs.iter() {
-                        if !formals.entries.iter().any(|f| f.name == a.name) {
-                            let names: Vec<&[u8]> = formals
-                                .entries
-                                .iter()
-                                .map(|f| self.symbols.resolve(f.name))
-                                .collect();
-                            let query = self.symbols.resolve(a.name);
-                            let sugg = diagnostic::suggestions(query, names.into_iter());
-                            return Err(Error::type_error(format!(
-                                "{} called with unexpected argument '{}'",
-                                self.lambda_name(c),
-                                String::from_utf8_lossy(query)
-                            ))
-                            .at_opt(pos)
-                            .with_suggestions(sugg));
-                        }
-                    }
-                }
-                if lambda.arg.is_some() {
-                    new.set(formals.entries.len(), Value::Attrs(attrs));
-                }
-                new
-            }
+            Some(_) => self.bind_formals(c, arg, pos)?,
         };
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
             return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
         }
-        let body = lambda.body.clone();
-        let r = stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval(&new, &body));
+        let body = &lambda.body;
+        let r = stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || self.eval(&new, body));
         self.depth -= 1;
         match r {
             Ok(v) => Ok(v),
@@ -722,6 +844,7 @@ impl EvalState {
         out
     }
 
+    #[inline(never)]
     fn eval_select(
         &mut self,
         env: &Rc<Env>,
@@ -783,6 +906,7 @@ impl EvalState {
         }
     }
 
+    #[inline(never)]
     fn eval_has_attr(&mut self, env: &Rc<Env>, expr: &ExprRef, path: &[AttrKey]) -> Result<Value> {
         let mut v = self.eval(env, expr)?;
         for (i, key) in path.iter().enumerate() {
@@ -801,6 +925,7 @@ impl EvalState {
         Ok(Value::Bool(true))
     }
 
+    #[inline(never)]
     fn eval_attrs(&mut self, env: &Rc<Env>, def: &crate::lower::ir::AttrsDef) -> Result<Value> {
         let scope = if def.rec {
             Rc::new(Env::new(Some(env.clone()), def.statics.len()))
@@ -851,16 +976,8 @@ impl EvalState {
         Ok(Value::Attrs(Rc::new(attrs)))
     }
 
-    fn eval_bin(
-        &mut self,
-        env: &Rc<Env>,
-        op: BinOp,
-        lhs: &ExprRef,
-        rhs: &ExprRef,
-        pos: Pos,
-    ) -> Result<Value> {
-        let a = self.eval(env, lhs)?;
-        let b = self.eval(env, rhs)?;
+    #[inline(never)]
+    fn eval_bin(&mut self, op: BinOp, a: Value, b: Value, pos: Pos) -> Result<Value> {
         match op {
             BinOp::Sub => ops::sub(&a, &b).map_err(|e| e.at(pos)),
             BinOp::Mul => ops::mul(&a, &b).map_err(|e| e.at(pos)),
@@ -1029,12 +1146,14 @@ impl EvalState {
         }
     }
 
+    #[inline(never)]
     fn eval_concat(
         &mut self,
         env: &Rc<Env>,
         parts: &[(ExprRef, Pos)],
         force_string: bool,
         pos: Pos,
+        pre: Vec<Value>,
     ) -> Result<Value> {
         #[derive(PartialEq, Clone, Copy)]
         enum First {
@@ -1048,8 +1167,12 @@ impl EvalState {
         let mut nf: f64 = 0.0;
         let mut buf: Vec<u8> = Vec::new();
         let mut ctx = crate::value::Context::new();
-        for (i, (p, ppos)) in parts.iter().enumerate() {
-            let v = self.eval(env, p)?;
+        let mut pre = pre.into_iter();
+        for (p, ppos) in parts.iter() {
+            let v = match pre.next() {
+                Some(v) => v,
+                None => self.eval(env, p)?,
+            };
             let kind = match first {
                 Some(k) => k,
                 None => {
@@ -1092,7 +1215,6 @@ impl EvalState {
                 First::Path | First::Str => {
                     let copy = kind == First::Str;
                     let s = self.coerce_to_string(&v, Some(*ppos), false, copy, &mut ctx)?;
-                    let _ = i;
                     buf.extend_from_slice(&s);
                 }
             }
@@ -1116,6 +1238,7 @@ impl EvalState {
     /// CppNix's `coerceToString`: strings (with context), paths (copied to the store when
     /// `copy_to_store`), sets with `__toString`/`outPath`, and with `coerce_more` also
     /// bools, numbers, null and lists.
+    #[inline(never)]
     pub(crate) fn coerce_to_string(
         &mut self,
         v: &Value,
