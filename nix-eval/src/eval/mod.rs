@@ -1426,7 +1426,8 @@ impl EvalState {
             })?;
         let ir = crate::lower::Lowerer::new(self, file, None).lower(&ast)?;
         let env = Rc::new(Env::new(None, 0));
-        Ok(self.delay(&env, &ir))
+        // always a thunk, as CppNix (printed `<CODE>` until forced)
+        Ok(Value::Thunk(Thunk::pending(env, ir)))
     }
 
     /// CppNix's `autoCallFunction`: calls a function taking a formals pattern with the given
