@@ -35,9 +35,18 @@ fn handler(op: &str) -> Option<Handler> {
 /// Operation flags CppNix knows that we do not implement yet (so we say so instead of
 /// "unknown flag").
 const KNOWN_OPS: &[&str] = &[
-    "--realise", "-r", "--add", "--add-fixed", "--delete", "--query", "-q", "--print-env",
-    "--read-log", "-l", "--dump-db", "--load-db", "--export", "--import", "--gc", "--verify",
-    "--verify-path", "--repair-path", "--optimise", "--serve", "--version",
+    "--realise",
+    "-r",
+    "--print-env",
+    "--read-log",
+    "-l",
+    "--dump-db",
+    "--load-db",
+    "--verify-path",
+    "--repair-path",
+    "--optimise",
+    "--serve",
+    "--version",
 ];
 
 /// Entry point for `nix-store ARGS…`.
@@ -61,7 +70,9 @@ pub fn main(args: &[OsString]) -> CmdResult {
         return Err(CmdError::usage("no operation specified"));
     };
     let Some(run) = handler(op) else {
-        return Err(CmdError::msg(format!("nix-store {op} is not implemented by nixrs yet")));
+        return Err(CmdError::msg(format!(
+            "nix-store {op} is not implemented by nixrs yet"
+        )));
     };
     let mut rest = args.to_vec();
     rest.remove(index);
