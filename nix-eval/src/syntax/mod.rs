@@ -52,11 +52,16 @@ pub fn parse_and_check(
     opts: &ParseOptions,
 ) -> Result<Expr, ParseError> {
     let e = parse(map, file, names, opts)?;
-    let base: Vec<Symbol> = BASE_ENV_NAMES
-        .iter()
-        .map(|n| names.intern(n.as_bytes()))
-        .collect();
-    check_scopes(&e, names, |s| base.contains(&s))?;
+    let mut base = vec![false; names.len() + BASE_ENV_NAMES.len()];
+    for n in BASE_ENV_NAMES {
+        let s = names.intern(n.as_bytes());
+        if let Some(slot) = base.get_mut(s.index() as usize) {
+            *slot = true;
+        }
+    }
+    check_scopes(&e, names, |s| {
+        base.get(s.index() as usize).copied().unwrap_or(false)
+    })?;
     Ok(e)
 }
 

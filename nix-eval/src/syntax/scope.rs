@@ -149,6 +149,7 @@ pub fn check_scopes(
         names,
         is_global: &is_global,
         scopes: Vec::new(),
+        bound: vec![0; names.len()],
         with_depth: 0,
     };
     c.expr(expr)
@@ -159,15 +160,15 @@ struct Checker<'a> {
     is_global: &'a dyn Fn(Symbol) -> bool,
     /// Lexical scopes, innermost last.
     scopes: Vec<Vec<Symbol>>,
+    /// For each symbol (by index), how many scopes in `scopes` bind it.
+    bound: Vec<u32>,
     with_depth: u32,
 }
 
 impl Checker<'_> {
     fn lookup(&self, s: Symbol, span: Span) -> Result<(), ParseError> {
-        if self.with_depth > 0
-            || self.scopes.iter().any(|sc| sc.contains(&s))
-            || (self.is_global)(s)
-        {
+        let bound = self.bound.get(s.index() as usize).is_some_and(|&n| n > 0);
+        if self.with_depth > 0 || bound || (self.is_global)(s) {
             return Ok(());
         }
         Err(ParseError::new(
@@ -182,6 +183,25 @@ impl Checker<'_> {
                 end: span.start,
             },
         ))
+    }
+
+    fn push_scope(&mut self, scope: Vec<Symbol>) {
+        for s in &scope {
+            if let Some(n) = self.bound.get_mut(s.index() as usize) {
+                *n += 1;
+            }
+        }
+        self.scopes.push(scope);
+    }
+
+    fn pop_scope(&mut self) -> Option<Vec<Symbol>> {
+        let scope = self.scopes.pop()?;
+        for s in &scope {
+            if let Some(n) = self.bound.get_mut(s.index() as usize) {
+                *n -= 1;
+            }
+        }
+        Some(scope)
     }
 
     fn sorted<'s>(&self, set: &'s AttrSet) -> Vec<&'s AttrDef> {
@@ -201,17 +221,17 @@ impl Checker<'_> {
 
     fn bindings(&mut self, set: &AttrSet, recursive: bool) -> Result<(), ParseError> {
         if recursive {
-            self.scopes.push(set.attrs.iter().map(|a| a.name).collect());
+            self.push_scope(set.attrs.iter().map(|a| a.name).collect());
         }
         for a in self.sorted(set) {
             match &a.value {
                 AttrValue::Plain(e) => self.expr(e)?,
                 AttrValue::Inherit { var_span } => {
                     // looked up outside the recursive scope
-                    let saved = if recursive { self.scopes.pop() } else { None };
+                    let saved = if recursive { self.pop_scope() } else { None };
                     let r = self.lookup(a.name, *var_span);
                     if let Some(s) = saved {
-                        self.scopes.push(s);
+                        self.push_scope(s);
                     }
                     r?;
                 }
@@ -227,7 +247,7 @@ impl Checker<'_> {
             self.expr(&d.value)?;
         }
         if recursive {
-            self.scopes.pop();
+            self.pop_scope();
         }
         Ok(())
     }
@@ -270,7 +290,7 @@ impl Checker<'_> {
                 if let Some(f) = &l.formals {
                     scope.extend(f.entries.iter().map(|x| x.name));
                 }
-                self.scopes.push(scope);
+                self.push_scope(scope);
                 let r = (|| {
                     if let Some(f) = &l.formals {
                         for x in &f.entries {
@@ -281,7 +301,7 @@ impl Checker<'_> {
                     }
                     self.expr(&l.body)
                 })();
-                self.scopes.pop();
+                self.pop_scope();
                 r
             }
             ExprKind::Call(c) => {
@@ -289,17 +309,16 @@ impl Checker<'_> {
                 c.args.iter().try_for_each(|a| self.expr(a))
             }
             ExprKind::Let(l) => {
-                self.scopes
-                    .push(l.bindings.attrs.iter().map(|a| a.name).collect());
+                self.push_scope(l.bindings.attrs.iter().map(|a| a.name).collect());
                 let r = (|| {
                     for a in &l.bindings.attrs {
                         match &a.value {
                             AttrValue::Plain(e) => self.expr(e)?,
                             AttrValue::Inherit { var_span } => {
-                                let saved = self.scopes.pop();
+                                let saved = self.pop_scope();
                                 let r = self.lookup(a.name, *var_span);
                                 if let Some(s) = saved {
-                                    self.scopes.push(s);
+                                    self.push_scope(s);
                                 }
                                 r?;
                             }
@@ -312,7 +331,7 @@ impl Checker<'_> {
                     }
                     self.expr(&l.body)
                 })();
-                self.scopes.pop();
+                self.pop_scope();
                 r
             }
             ExprKind::With(w) => {
