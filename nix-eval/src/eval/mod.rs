@@ -385,6 +385,44 @@ impl EvalState {
 
     /// Evaluates an IR node in an environment to weak head normal form.
     pub(crate) fn eval(&mut self, env: &Rc<Env>, e: &Expr) -> Result<Value> {
+        // `if` and `assert` continue with a sub-expression in tail position: loop instead of
+        // recursing, so deep recursion through them uses less native stack.
+        let mut e = e;
+        loop {
+            match e {
+                Expr::If {
+                    cond,
+                    then,
+                    else_,
+                    pos,
+                } => match self.eval(env, cond)? {
+                    Value::Bool(true) => e = then,
+                    Value::Bool(false) => e = else_,
+                    other => return Err(type_expected(&other, "a Boolean").at(*pos)),
+                },
+                Expr::Assert {
+                    cond,
+                    body,
+                    pos,
+                    text,
+                } => match self.eval(env, cond)? {
+                    Value::Bool(true) => e = body,
+                    Value::Bool(false) => {
+                        return Err(Error::new(
+                            ErrorKind::Assert,
+                            format!("assertion '{text}' failed"),
+                        )
+                        .at(*pos))
+                    }
+                    other => return Err(type_expected(&other, "a Boolean").at(*pos)),
+                },
+                _ => return self.eval_inner(env, e),
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn eval_inner(&mut self, env: &Rc<Env>, e: &Expr) -> Result<Value> {
         match e {
             Expr::Const(v) => Ok(v.clone()),
             Expr::Var { level, slot, pos } => match env.up(*level).get(*slot as usize) {
