@@ -1,0 +1,118 @@
+//! Parser throughput: the nix-eval parser (parse + CppNix's variable check, what
+//! `nix-instantiate --parse` does) on a large nixpkgs-flavoured file from
+//! `shared/bench/gen_parse_input.py`, beside CppNix 2.8 in the same run (`nix-instantiate
+//! --parse FILE` and `nix-instantiate --eval FILE`, whole process, which parse and bind only),
+//! with the ratio.
+//!
+//! Run: `cargo bench -p nixrs-benches --bench parse` (`NIXRS_BENCH_MB`, default 10;
+//! `NIXRS_BENCH_RUNS`, default 5). IDs: `eval/parse/<MB>MB`.
+//!
+//! The `rnix` crate is not compared here: it could not be fetched in the build environment
+//! (no crates.io access); the shared bench README gives ~13.6 MB/s for it on this machine type.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix_eval::syntax::{parse_and_check, Interner, Origin, ParseOptions, SourceMap};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+fn ours(file: &Path, text: &[u8]) -> Result<Duration, String> {
+    let mut map = SourceMap::new();
+    let id = map.add(Origin::File(file.to_path_buf()), text.to_vec());
+    let mut names = Interner::new();
+    let base = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let start = Instant::now();
+    let e = parse_and_check(&map, id, &mut names, &ParseOptions::new(base))
+        .map_err(|e| e.render(&map))?;
+    let t = start.elapsed();
+    drop(e);
+    Ok(t)
+}
+
+fn cppnix(bin: &Path, mode: &str, file: &Path) -> Option<Duration> {
+    let start = Instant::now();
+    let st = Command::new(bin)
+        .arg(mode)
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let t = start.elapsed();
+    st.success().then_some(t)
+}
+
+fn main() {
+    let mb: usize = std::env::var("NIXRS_BENCH_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let runs: usize = std::env::var("NIXRS_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let dir = testkit::tempdir();
+    let file: PathBuf = dir.path().join("big.nix");
+    let gen = testkit::shared_dir().join("bench/gen_parse_input.py");
+    let ok = Command::new("python3")
+        .arg(&gen)
+        .arg(mb.to_string())
+        .arg(&file)
+        .status()
+        .map(|s| s.success());
+    if ok.ok() != Some(true) {
+        eprintln!("SKIP: could not run {} (python3 needed)", gen.display());
+        return;
+    }
+    let text = match std::fs::read(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("SKIP: {e}");
+            return;
+        }
+    };
+    let mut t_ours = Vec::new();
+    for _ in 0..runs {
+        match ours(&file, &text) {
+            Ok(t) => t_ours.push(t),
+            Err(e) => {
+                eprintln!("parse failed: {e}");
+                return;
+            }
+        }
+    }
+    let t_ours = median(t_ours);
+    println!(
+        "eval/parse/{mb}MB  nix-eval: {:.3} s  {:.1} MB/s",
+        t_ours.as_secs_f64(),
+        mbps(text.len(), t_ours)
+    );
+    let bin = std::env::var_os("NIXRS_REFERENCE_BIN")
+        .map(|d| PathBuf::from(d).join("nix-instantiate"))
+        .unwrap_or_else(|| PathBuf::from("nix-instantiate"));
+    for mode in ["--parse", "--eval"] {
+        let times: Vec<Duration> = (0..runs)
+            .filter_map(|_| cppnix(&bin, mode, &file))
+            .collect();
+        if times.is_empty() {
+            eprintln!("SKIP: nix-instantiate {mode} not available");
+            continue;
+        }
+        let t = median(times);
+        println!(
+            "eval/parse/{mb}MB  CppNix nix-instantiate {mode}: {:.3} s  {:.1} MB/s  (nix-eval is {:.2}x faster)",
+            t.as_secs_f64(),
+            mbps(text.len(), t),
+            t.as_secs_f64() / t_ours.as_secs_f64()
+        );
+    }
+}
