@@ -7,6 +7,7 @@ mod eval_corpus;
 mod hash;
 mod local_store;
 mod nar;
+mod parse;
 mod store;
 
 /// The `nixrs` binary under test.
