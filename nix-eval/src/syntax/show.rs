@@ -117,7 +117,7 @@ pub(crate) fn format_g(f: f64) -> String {
     let sci = format!("{:.*e}", (P - 1) as usize, f);
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let x: i32 = exp.parse().unwrap_or(0);
-    if x < -4 || x >= P {
+    if !(-4..P).contains(&x) {
         let mant = trim_zeros(mant);
         let sign = if x < 0 { '-' } else { '+' };
         format!("{mant}e{sign}{:02}", x.abs())
@@ -859,7 +859,7 @@ mod tests {
             (1234567.8, "1.23457e+06"),
             (0.0001, "0.0001"),
             (0.00001, "1e-05"),
-            (3.14159265, "3.14159"),
+            (1.23456789, "1.23457"),
             (1.0, "1"),
             (0.1, "0.1"),
             (999999.5, "1e+06"),
