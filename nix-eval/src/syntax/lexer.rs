@@ -349,6 +349,17 @@ impl<'a> Lexer<'a> {
 
     fn lex_default_token(&mut self, i: usize, c: u8) -> Token {
         let s = self.src;
+        // Fast path: an identifier not followed by `/`, `.`, `+` or `:` cannot be the start of a
+        // longer PATH or URI match, so it is an ID or keyword.
+        if is_id_start(c) {
+            let mut j = i + 1;
+            while j < s.len() && is_id_char(s[j]) {
+                j += 1;
+            }
+            if !matches!(self.at(j), b'/' | b'.' | b'+' | b':') {
+                return self.ident(i, j);
+            }
+        }
         // Candidates whose longest match we compare: path forms first (they are the longest
         // rules starting with path characters).
         if is_path_char(c) || c == b'/' {
@@ -394,20 +405,7 @@ impl<'a> Lexer<'a> {
             if uri > j - i {
                 return self.tok(Tok::Uri, i, i + uri);
             }
-            let kind = match &s[i..j] {
-                b"if" => Tok::If,
-                b"then" => Tok::Then,
-                b"else" => Tok::Else,
-                b"assert" => Tok::Assert,
-                b"with" => Tok::With,
-                b"let" => Tok::Let,
-                b"in" => Tok::In,
-                b"rec" => Tok::Rec,
-                b"inherit" => Tok::Inherit,
-                b"or" => Tok::OrKw,
-                _ => Tok::Id,
-            };
-            return self.tok(kind, i, j);
+            return self.ident(i, j);
         }
         if c.is_ascii_digit() || c == b'.' {
             // INT [0-9]+ ; FLOAT (([1-9][0-9]*\.[0-9]*)|(0?\.[0-9]+))([Ee][+-]?[0-9]+)?
@@ -560,6 +558,23 @@ impl<'a> Lexer<'a> {
             _ => (Tok::Char(c), 1),
         };
         self.tok(kind, i, i + len)
+    }
+
+    fn ident(&mut self, i: usize, j: usize) -> Token {
+        let kind = match &self.src[i..j] {
+            b"if" => Tok::If,
+            b"then" => Tok::Then,
+            b"else" => Tok::Else,
+            b"assert" => Tok::Assert,
+            b"with" => Tok::With,
+            b"let" => Tok::Let,
+            b"in" => Tok::In,
+            b"rec" => Tok::Rec,
+            b"inherit" => Tok::Inherit,
+            b"or" => Tok::OrKw,
+            _ => Tok::Id,
+        };
+        self.tok(kind, i, j)
     }
 
     /// Length of a URI at `i` (`[a-zA-Z][a-zA-Z0-9\+\-\.]*\:{URI_CHAR}+`), or 0.

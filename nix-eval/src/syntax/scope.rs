@@ -145,12 +145,26 @@ pub fn check_scopes(
     names: &Interner,
     is_global: impl Fn(Symbol) -> bool,
 ) -> Result<(), ParseError> {
+    // First without CppNix's by-name order (cheaper); only if there is an error, find the one
+    // CppNix reports first by walking again in its order.
+    let mut fast = Checker {
+        names,
+        is_global: &is_global,
+        scopes: Vec::new(),
+        bound: vec![0; names.len()],
+        with_depth: 0,
+        sort: false,
+    };
+    if fast.expr(expr).is_ok() {
+        return Ok(());
+    }
     let mut c = Checker {
         names,
         is_global: &is_global,
         scopes: Vec::new(),
         bound: vec![0; names.len()],
         with_depth: 0,
+        sort: true,
     };
     c.expr(expr)
 }
@@ -162,6 +176,8 @@ struct Checker<'a> {
     scopes: Vec<Vec<Symbol>>,
     /// For each symbol (by index), how many scopes in `scopes` bind it.
     bound: Vec<u32>,
+    /// Visit attributes in CppNix's (by name) order.
+    sort: bool,
     with_depth: u32,
 }
 
@@ -206,6 +222,9 @@ impl Checker<'_> {
 
     fn sorted<'s>(&self, set: &'s AttrSet) -> Vec<&'s AttrDef> {
         let mut v: Vec<&AttrDef> = set.attrs.iter().collect();
+        if !self.sort {
+            return v;
+        }
         v.sort_by(|a, b| self.names.resolve(a.name).cmp(self.names.resolve(b.name)));
         v
     }
