@@ -22,17 +22,29 @@ pub struct CmdError {
 impl CmdError {
     /// An error with exit code 1.
     pub fn msg(message: impl Into<String>) -> Self {
-        CmdError { message: message.into(), code: 1, usage: false }
+        CmdError {
+            message: message.into(),
+            code: 1,
+            usage: false,
+        }
     }
 
     /// A usage error (exit code 1, followed by the `--help` hint).
     pub fn usage(message: impl Into<String>) -> Self {
-        CmdError { message: message.into(), code: 1, usage: true }
+        CmdError {
+            message: message.into(),
+            code: 1,
+            usage: true,
+        }
     }
 
     /// An error with a given exit code.
     pub fn with_code(message: impl Into<String>, code: i32) -> Self {
-        CmdError { message: message.into(), code, usage: false }
+        CmdError {
+            message: message.into(),
+            code,
+            usage: false,
+        }
     }
 }
 
@@ -72,6 +84,10 @@ pub fn finish(program: &str, result: CmdResult) -> i32 {
 
 /// Converts an argument to UTF-8 text, or fails with a usage error naming it.
 pub fn arg_str(arg: &OsString) -> Result<&str, CmdError> {
-    arg.to_str()
-        .ok_or_else(|| CmdError::usage(format!("argument '{}' is not valid UTF-8", arg.to_string_lossy())))
+    arg.to_str().ok_or_else(|| {
+        CmdError::usage(format!(
+            "argument '{}' is not valid UTF-8",
+            arg.to_string_lossy()
+        ))
+    })
 }

@@ -40,7 +40,9 @@ pub fn shared_dir() -> PathBuf {
 /// # Panics
 /// If the file is missing or is not JSON: the vectors are part of the test set-up.
 pub fn vectors(name: &str) -> serde_json::Value {
-    let path = shared_dir().join("testvectors").join(format!("{name}.json"));
+    let path = shared_dir()
+        .join("testvectors")
+        .join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read test vectors {}: {e}", path.display()));
     serde_json::from_str(&text)
