@@ -1,15 +1,19 @@
 //! Local store benchmarks, ours vs CppNix 2.8 on the same stores in the same run:
 //!
-//! * `store/add/10k-small`: add 10,000 small files as source paths (ours: `LocalStore::add_path`
-//!   in one process; CppNix: one `nix-store --store R --add F1 … F10000`). One timed run each
-//!   (a second add of the same files is a no-op), in fresh stores.
+//! * `store/add/10k-small`: add 10,000 small files as source paths (ours: one
+//!   `LocalStore::add_many` batch in one process, what `nixrs nix-store --add` does; CppNix: one
+//!   `nix-store --store R --add F1 … F10000`). One timed run each (a second add of the same
+//!   files is a no-op), in fresh stores.
+//! * `store/add/1k-single`: 1,000 separate `LocalStore::add_path` calls (each fully synced:
+//!   fsync of the file and of the store directory); CppNix: one `--add` of 1,000 files.
 //! * `store/query-path-info/100k`: 100,000 path-info queries (ours: `query_path_info` over the
 //!   10,000 paths ten times; CppNix: ten `nix-store --store R -q --hash P1 … P10000` runs) on
 //!   the store *we* wrote.
 //! * `store/closure/10k-chain`: closure + topological order of a chain of 10,000 text paths
 //!   (each references the previous one; ours: `closure` + `topo_sort`; CppNix: `nix-store -qR`).
 //!
-//! Run: `CARGO_TARGET_DIR=target-store2 cargo bench -p nixrs-benches --bench store`.
+//! Run: `CARGO_TARGET_DIR=target-store2 cargo bench -p nixrs-benches --bench store`; with an
+//! argument containing `add` (`… --bench store -- add`) only the add benchmarks run.
 //! Ratios (CppNix time / our time, medians) are printed at the end.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +23,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use nix_store::store::local::LocalStore;
+use nix_store::store::local::{AddItem, LocalStore};
 use nix_store::store::{AddOptions, Store};
 use nix_store::store_path::StorePath;
 
@@ -47,7 +51,11 @@ fn cppnix(bin: &Path, args: &[String]) -> Duration {
         .stderr(Stdio::null())
         .status()
         .expect("run nix-store");
-    assert!(st.success(), "nix-store {:?} failed", &args[..args.len().min(4)]);
+    assert!(
+        st.success(),
+        "nix-store {:?} failed",
+        &args[..args.len().min(4)]
+    );
     start.elapsed()
 }
 
@@ -65,16 +73,21 @@ fn main() {
     // --- add 10,000 small paths -----------------------------------------------------------
     let ours_root = tempfile::tempdir().expect("tempdir");
     let store = LocalStore::open(ours_root.path()).expect("open store");
+    let none = BTreeSet::new();
     let start = Instant::now();
-    let mut paths: Vec<StorePath> = Vec::with_capacity(COUNT);
-    for f in &files {
-        let name = Path::new(f).file_name().and_then(|n| n.to_str()).expect("name");
-        paths.push(
-            store
-                .add_path(name, Path::new(f), AddOptions::default(), &BTreeSet::new())
-                .expect("add"),
-        );
-    }
+    let items: Vec<AddItem<'_>> = files
+        .iter()
+        .map(|f| AddItem::Path {
+            name: Path::new(f)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("name"),
+            source: Path::new(f),
+            options: AddOptions::default(),
+            references: &none,
+        })
+        .collect();
+    let paths: Vec<StorePath> = store.add_many(&items).expect("add");
     record("store/add/10k-small/nixrs", start.elapsed());
     if let Some(bin) = &nix_store {
         let theirs_root = tempfile::tempdir().expect("tempdir");
@@ -85,6 +98,37 @@ fn main() {
         ];
         args.extend(files.iter().cloned());
         record("store/add/10k-small/cppnix", cppnix(bin, &args));
+    }
+
+    // --- 1,000 separate single adds ----------------------------------------------------------
+    let single_root = tempfile::tempdir().expect("tempdir");
+    let single = LocalStore::open(single_root.path()).expect("open store");
+    let start = Instant::now();
+    for f in &files[..1000] {
+        let name = Path::new(f)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name");
+        single
+            .add_path(name, Path::new(f), AddOptions::default(), &none)
+            .expect("add");
+    }
+    record("store/add/1k-single/nixrs", start.elapsed());
+    drop(single);
+    if let Some(bin) = &nix_store {
+        let theirs_root = tempfile::tempdir().expect("tempdir");
+        let mut args = vec![
+            "--store".to_string(),
+            theirs_root.path().to_string_lossy().into_owned(),
+            "--add".to_string(),
+        ];
+        args.extend(files[..1000].iter().cloned());
+        record("store/add/1k-single/cppnix", cppnix(bin, &args));
+    }
+    let only_add = std::env::args().skip(1).any(|a| a.contains("add"));
+    if only_add {
+        summary();
+        return;
     }
 
     let mut c = Criterion::default()
@@ -134,22 +178,41 @@ fn main() {
     }
 
     // --- closure of a 10,000-path chain ------------------------------------------------------
+    // Built in one batch: each text names the previous path, computed ahead.
+    let sd = store.store_dir().clone();
+    let mut chain: Vec<(String, String, BTreeSet<StorePath>)> = Vec::with_capacity(COUNT);
     let mut prev: Option<StorePath> = None;
     for i in 0..COUNT {
         let refs: BTreeSet<StorePath> = prev.iter().cloned().collect();
         let text = match &prev {
-            Some(p) => format!("{i} {}", store.store_dir().display(p)),
+            Some(p) => format!("{i} {}", sd.display(p)),
             None => format!("{i}"),
         };
-        prev = Some(store.add_text(&format!("chain-{i}"), text.as_bytes(), &refs).expect("add"));
+        let name = format!("chain-{i}");
+        let h =
+            nix_store::hash::Hash::digest_bytes(nix_store::hash::HashAlgo::Sha256, text.as_bytes());
+        prev = Some(sd.make_text_path(&name, &h, &refs).expect("text path"));
+        chain.push((name, text, refs));
     }
-    let top = prev.expect("chain is not empty");
+    let items: Vec<AddItem<'_>> = chain
+        .iter()
+        .map(|(name, text, refs)| AddItem::Text {
+            name,
+            contents: text.as_bytes(),
+            references: refs,
+        })
+        .collect();
+    let added = store.add_many(&items).expect("add chain");
+    let top = added.last().cloned().expect("chain is not empty");
+    assert_eq!(Some(&top), prev.as_ref());
     c.bench_function("store/closure/10k-chain/nixrs", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let start = Instant::now();
-                let all = store.closure(&BTreeSet::from([top.clone()])).expect("closure");
+                let all = store
+                    .closure(&BTreeSet::from([top.clone()]))
+                    .expect("closure");
                 let sorted = store.topo_sort(&all).expect("sort");
                 std::hint::black_box(sorted);
                 let d = start.elapsed();
@@ -179,10 +242,18 @@ fn main() {
         });
     }
     c.final_summary();
+    summary();
+}
 
+fn summary() {
     let times = TIMES.lock().map(|t| t.clone()).unwrap_or_default();
     println!("\nmedians (CppNix / nixrs; > 1 means we are faster):");
-    for op in ["store/add/10k-small", "store/query-path-info/100k", "store/closure/10k-chain"] {
+    for op in [
+        "store/add/10k-small",
+        "store/add/1k-single",
+        "store/query-path-info/100k",
+        "store/closure/10k-chain",
+    ] {
         let ours = times.get(&format!("{op}/nixrs")).map(|v| median(v));
         let theirs = times.get(&format!("{op}/cppnix")).map(|v| median(v));
         match (ours, theirs) {
@@ -192,7 +263,10 @@ fn main() {
                 t.as_secs_f64() * 1e3,
                 t.as_secs_f64() / o.as_secs_f64()
             ),
-            (Some(o), None) => println!("  {op:<30} nixrs {:>10.1} ms   (no CppNix)", o.as_secs_f64() * 1e3),
+            (Some(o), None) => println!(
+                "  {op:<30} nixrs {:>10.1} ms   (no CppNix)",
+                o.as_secs_f64() * 1e3
+            ),
             _ => {}
         }
     }

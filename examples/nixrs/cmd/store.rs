@@ -136,7 +136,7 @@ fn path_of(args: &[OsString]) -> CmdResult {
 use std::path::PathBuf;
 
 use nix_store::store::local::gc::{GcAction, GcError, GcOptions};
-use nix_store::store::local::LocalStore;
+use nix_store::store::local::{AddItem, LocalStore};
 use nix_store::store::{AddOptions, Store};
 use nix_store::store_path::StorePath;
 
@@ -281,6 +281,51 @@ fn add_one(store: &LocalStore, src: &OsString, options: AddOptions) -> Result<St
     Ok(store.add_path(name, path, options, &BTreeSet::new())?)
 }
 
+/// Adds `srcs` in one batch (one sync and one transaction per chunk), printing each path as
+/// soon as it is registered, so a failure still shows the paths added before it, as CppNix.
+fn add_all(store: &LocalStore, srcs: &[OsString], options: AddOptions) -> CmdResult {
+    let none = BTreeSet::new();
+    let mut names: Vec<(PathBuf, String)> = Vec::with_capacity(srcs.len());
+    let mut failure = None;
+    for src in srcs {
+        let path = Path::new(src);
+        if let Err(e) = std::fs::symlink_metadata(path) {
+            failure = Some(CmdError::msg(format!(
+                "getting status of '{}': {}",
+                path.display(),
+                io_text(&e)
+            )));
+            break;
+        }
+        let abs = std::env::current_dir()
+            .map(|c| c.join(path))
+            .unwrap_or_else(|_| path.to_path_buf());
+        let Some(name) = abs.file_name().and_then(|n| n.to_str()) else {
+            failure = Some(CmdError::msg(format!(
+                "cannot take the name of '{}'",
+                path.display()
+            )));
+            break;
+        };
+        names.push((path.to_path_buf(), name.to_string()));
+    }
+    let items: Vec<AddItem<'_>> = names
+        .iter()
+        .map(|(path, name)| AddItem::Path {
+            name,
+            source: path,
+            options,
+            references: &none,
+        })
+        .collect();
+    let dir = store.store_dir().clone();
+    store.add_many_with(&items, &mut |_, p| println!("{}", dir.display(p)))?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(0),
+    }
+}
+
 /// An I/O error's text without Rust's " (os error N)" suffix, as CppNix prints it.
 fn io_text(e: &std::io::Error) -> String {
     let s = e.to_string();
@@ -294,11 +339,7 @@ fn io_text(e: &std::io::Error) -> String {
 pub fn nix_store_add(args: &[OsString]) -> CmdResult {
     let a = store_args(args)?;
     let store = cppnix_store(a.store.as_deref())?;
-    for src in &a.rest {
-        let p = add_one(&store, src, AddOptions::default())?;
-        println!("{}", store.store_dir().display(&p));
-    }
-    Ok(0)
+    add_all(&store, &a.rest, AddOptions::default())
 }
 
 /// `nix-store --add-fixed [--recursive] ALGO PATHS`.
@@ -325,11 +366,7 @@ pub fn nix_store_add_fixed(args: &[OsString]) -> CmdResult {
         FileIngestionMethod::Flat
     };
     let store = cppnix_store(a.store.as_deref())?;
-    for src in paths {
-        let p = add_one(&store, src, AddOptions { method, algo })?;
-        println!("{}", store.store_dir().display(&p));
-    }
-    Ok(0)
+    add_all(&store, paths, AddOptions { method, algo })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

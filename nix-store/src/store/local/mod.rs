@@ -10,6 +10,15 @@
 //! (ours, which takes `gc.lock` exclusively) never deletes it.
 //!
 //! Like CppNix, the process holds a shared lock on `db/big-lock` while the store is open.
+//!
+//! Durability: a single add ([`Store::add_path`], [`Store::add_text`], [`Store::add_nar`])
+//! fsyncs the new files and the store directory before registering the path. A batch
+//! ([`LocalStore::add_many`], which `nix-store --add A B C…` uses) moves up to
+//! [`BATCH_CHUNK`] objects into place, syncs the store's file system once (`syncfs`), and
+//! then registers them all in one transaction. Either way a path is registered only after its
+//! complete contents are in place and on disk; a crash before that leaves at most an
+//! unregistered object, which the next add of the same path replaces and the garbage
+//! collector removes.
 
 pub mod db;
 pub mod gc;
@@ -40,7 +49,89 @@ pub struct LocalStore {
     db: Mutex<Db>,
     _big_lock: File,
     temp_roots: Mutex<Option<PathLock>>,
+    gc_shared: Mutex<GcShared>,
     counter: AtomicU64,
+}
+
+/// How many objects [`LocalStore::add_many`] moves into place before it syncs and registers
+/// them (each holds an open `<path>.lock` until then).
+pub const BATCH_CHUNK: usize = 512;
+
+/// One object to add with [`LocalStore::add_many`].
+#[derive(Debug, Clone, Copy)]
+pub enum AddItem<'a> {
+    /// A file system object, as [`Store::add_path`].
+    Path {
+        /// The store path name.
+        name: &'a str,
+        /// The object to copy.
+        source: &'a Path,
+        /// Flat or recursive, and the hash algorithm.
+        options: AddOptions,
+        /// The references of the new path.
+        references: &'a BTreeSet<StorePath>,
+    },
+    /// A text object, as [`Store::add_text`].
+    Text {
+        /// The store path name.
+        name: &'a str,
+        /// The file contents.
+        contents: &'a [u8],
+        /// The references (valid paths, or earlier items of the same batch).
+        references: &'a BTreeSet<StorePath>,
+    },
+}
+
+/// When new objects reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyncMode {
+    /// fsync each file as it is written and the store directory after the rename.
+    PerPath,
+    /// One `syncfs` per chunk, before registration.
+    Batch,
+}
+
+/// The process's shared lock on `gc.lock`: one open file, locked while any add is running.
+#[derive(Debug, Default)]
+struct GcShared {
+    file: Option<File>,
+    holders: usize,
+}
+
+/// Holds the shared `gc.lock` lock until dropped.
+struct GcGuard<'a> {
+    store: &'a LocalStore,
+}
+
+impl Drop for GcGuard<'_> {
+    fn drop(&mut self) {
+        let mut g = self
+            .store
+            .gc_shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        g.holders = g.holders.saturating_sub(1);
+        if g.holders == 0 {
+            if let Some(f) = &g.file {
+                let _ = lock::flock(f, lock::FlockOperation::Unlock);
+            }
+        }
+    }
+}
+
+/// An object moved into place, waiting for the sync and its registration.
+#[derive(Debug)]
+struct Pending {
+    info: ValidPathInfo,
+    _lock: PathLock,
+}
+
+/// What happened to one prepared object.
+enum Placed {
+    /// Already valid, or already pending in this batch.
+    Present(StorePath),
+    /// Moved into place; register it.
+    Moved(Box<Pending>),
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
@@ -80,6 +171,7 @@ impl LocalStore {
             db: Mutex::new(db),
             _big_lock: big_lock,
             temp_roots: Mutex::new(None),
+            gc_shared: Mutex::new(GcShared::default()),
             counter: AtomicU64::new(0),
         })
     }
@@ -159,19 +251,29 @@ impl LocalStore {
         }
     }
 
-    /// Takes a shared lock on `gc.lock` (held while a path is being added, so our garbage
-    /// collector, which locks it exclusively, waits) — CppNix's `addTempRoot` protocol.
-    fn gc_shared_lock(&self) -> Result<File, StoreError> {
-        let p = self.layout.gc_lock();
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&p)
-            .map_err(io_err("cannot open", &p))?;
-        lock::flock(&f, lock::FlockOperation::LockShared).map_err(io_err("cannot lock", &p))?;
-        Ok(f)
+    /// Takes a shared lock on `gc.lock` (held while paths are being added, so our garbage
+    /// collector, which locks it exclusively, waits) — CppNix's `addTempRoot` protocol. The
+    /// file stays open for the store's lifetime; the lock is released when the last guard of
+    /// this process is dropped.
+    fn gc_shared_lock(&self) -> Result<GcGuard<'_>, StoreError> {
+        let mut g = self.gc_shared.lock().unwrap_or_else(|e| e.into_inner());
+        if g.holders == 0 {
+            let p = self.layout.gc_lock();
+            if g.file.is_none() {
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&p)
+                    .map_err(io_err("cannot open", &p))?;
+                g.file = Some(f);
+            }
+            let f = g.file.as_ref().expect("the gc lock file was opened above");
+            lock::flock(f, lock::FlockOperation::LockShared).map_err(io_err("cannot lock", &p))?;
+        }
+        g.holders += 1;
+        Ok(GcGuard { store: self })
     }
 
     /// Records `path` as a temporary root of this process (`temproots/<pid>`), which the
@@ -228,29 +330,45 @@ impl LocalStore {
             .join(format!(".nixrs-tmp-{}-{n}", std::process::id()))
     }
 
-    /// Moves the prepared object `tmp` into place as `path` (unless already valid) and
-    /// registers `info`. `tmp` is removed in every case.
-    fn commit(&self, tmp: &Path, info: ValidPathInfo) -> Result<StorePath, StoreError> {
-        let result = self.commit_inner(tmp, info);
+    /// Moves the prepared object `tmp` into place as `info.path` (unless it is already valid
+    /// or pending in this batch) under its `<path>.lock`. References must be valid or pending.
+    /// `tmp` is removed in every case.
+    fn place(
+        &self,
+        tmp: &Path,
+        info: ValidPathInfo,
+        pending: &[Pending],
+    ) -> Result<Placed, StoreError> {
+        let result = self.place_inner(tmp, info, pending);
         if std::fs::symlink_metadata(tmp).is_ok() {
             let _ = remove_tree(tmp);
         }
         result
     }
 
-    fn commit_inner(&self, tmp: &Path, info: ValidPathInfo) -> Result<StorePath, StoreError> {
+    fn place_inner(
+        &self,
+        tmp: &Path,
+        info: ValidPathInfo,
+        pending: &[Pending],
+    ) -> Result<Placed, StoreError> {
         let path = info.path.clone();
         self.add_temp_root(&path)?;
+        let is_pending = |p: &StorePath| pending.iter().any(|x| &x.info.path == p);
+        // We hold its lock already: locking it again through another file would deadlock.
+        if is_pending(&path) {
+            return Ok(Placed::Present(path));
+        }
         let real = self.real_path(&path);
         let mut lock_name = real.as_os_str().to_os_string();
         lock_name.push(".lock");
-        let _lock = PathLock::acquire(Path::new(&lock_name), LockMode::Wait, OnRelease::Delete)?
+        let lock = PathLock::acquire(Path::new(&lock_name), LockMode::Wait, OnRelease::Delete)?
             .expect("a blocking lock always returns a lock");
         if self.is_valid_path(&path)? {
-            return Ok(path);
+            return Ok(Placed::Present(path));
         }
         for r in &info.references {
-            if r != &path && !self.is_valid_path(r)? {
+            if r != &path && !is_pending(r) && !self.is_valid_path(r)? {
                 return Err(StoreError::MissingReference {
                     path: self.store_dir.display(&path),
                     reference: self.store_dir.display(r),
@@ -261,11 +379,246 @@ impl LocalStore {
             remove_tree(&real)?;
         }
         std::fs::rename(tmp, &real).map_err(io_err("cannot move into place", &real))?;
-        sync_dir(&self.layout.real_store_dir())?;
-        let drv_outputs = self.drv_outputs_of(&path, &real);
-        let row = self.row_from_info(&info);
-        self.db().register(&[row], &drv_outputs)?;
-        Ok(path)
+        Ok(Placed::Moved(Box::new(Pending { info, _lock: lock })))
+    }
+
+    /// Makes the pending objects durable and registers them in one transaction; their locks
+    /// are released afterwards (also on failure, leaving them unregistered).
+    fn flush(&self, pending: &mut Vec<Pending>, sync: SyncMode) -> Result<(), StoreError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(pending);
+        let dir = self.layout.real_store_dir();
+        match sync {
+            SyncMode::PerPath => sync_dir(&dir)?,
+            SyncMode::Batch => {
+                let d = File::open(&dir).map_err(io_err("cannot open", &dir))?;
+                rustix::fs::syncfs(&d).map_err(|e| StoreError::Io {
+                    op: "cannot sync the file system of",
+                    path: dir.clone(),
+                    source: e.into(),
+                })?;
+            }
+        }
+        let rows: Vec<PathRow> = batch.iter().map(|p| self.row_from_info(&p.info)).collect();
+        let drv: Vec<_> = batch
+            .iter()
+            .flat_map(|p| self.drv_outputs_of(&p.info.path, &self.real_path(&p.info.path)))
+            .collect();
+        self.db().register(&rows, &drv)?;
+        Ok(())
+    }
+
+    /// Adds many objects with one sync and one transaction per [`BATCH_CHUNK`] objects
+    /// (instead of an fsync per file and per add): what `nix-store --add A B C…` needs.
+    /// Returns the store paths in the order of `items`. An item may reference valid paths and
+    /// earlier items of the batch; the same object may appear more than once.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::collections::BTreeSet;
+    /// use nix_store::store::local::{AddItem, LocalStore};
+    /// use nix_store::store::Store;
+    ///
+    /// let root = tempfile::tempdir()?;
+    /// let store = LocalStore::open(root.path())?;
+    /// let none = BTreeSet::new();
+    /// let a = store.add_text("a", b"one", &none)?;
+    /// let refs = BTreeSet::from([a.clone()]);
+    /// let paths = store.add_many(&[
+    ///     AddItem::Text { name: "b", contents: b"two", references: &none },
+    ///     AddItem::Text { name: "c", contents: b"three", references: &refs },
+    /// ])?;
+    /// assert_eq!(paths.len(), 2);
+    /// assert_eq!(store.query_references(&paths[1])?, refs);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Store::add_path`] and [`Store::add_text`]. The items before the failing one are
+    /// still added (synced and registered); the failing one and those after it are not.
+    pub fn add_many(&self, items: &[AddItem<'_>]) -> Result<Vec<StorePath>, StoreError> {
+        self.add_many_with(items, &mut |_, _| {})
+    }
+
+    /// [`LocalStore::add_many`], calling `on_added(index, path)` for each item, in order, as
+    /// soon as it is registered (so a caller can print the paths added before a failure).
+    ///
+    /// # Errors
+    /// As [`LocalStore::add_many`].
+    pub fn add_many_with(
+        &self,
+        items: &[AddItem<'_>],
+        on_added: &mut dyn FnMut(usize, &StorePath),
+    ) -> Result<Vec<StorePath>, StoreError> {
+        self.add_items(items, SyncMode::Batch, on_added)
+    }
+
+    fn add_items(
+        &self,
+        items: &[AddItem<'_>],
+        sync: SyncMode,
+        on_added: &mut dyn FnMut(usize, &StorePath),
+    ) -> Result<Vec<StorePath>, StoreError> {
+        let _gc = self.gc_shared_lock()?;
+        let mut out: Vec<StorePath> = Vec::with_capacity(items.len());
+        let mut reported = 0;
+        let mut pending: Vec<Pending> = Vec::new();
+        for item in items {
+            match self.add_item(item, sync, &mut pending) {
+                Ok(p) => out.push(p),
+                Err(e) => {
+                    self.flush(&mut pending, sync)?;
+                    for (i, p) in out.iter().enumerate().skip(reported) {
+                        on_added(i, p);
+                    }
+                    return Err(e);
+                }
+            }
+            if pending.len() >= BATCH_CHUNK {
+                self.flush(&mut pending, sync)?;
+                for (i, p) in out.iter().enumerate().skip(reported) {
+                    on_added(i, p);
+                }
+                reported = out.len();
+            }
+        }
+        self.flush(&mut pending, sync)?;
+        for (i, p) in out.iter().enumerate().skip(reported) {
+            on_added(i, p);
+        }
+        Ok(out)
+    }
+
+    /// Prepares one item in a temporary directory and moves it into place (or finds it
+    /// present); a moved object is pushed onto `pending`.
+    fn add_item(
+        &self,
+        item: &AddItem<'_>,
+        sync: SyncMode,
+        pending: &mut Vec<Pending>,
+    ) -> Result<StorePath, StoreError> {
+        let fsync = sync == SyncMode::PerPath;
+        let tmp = self.temp_dir();
+        let prepared = match *item {
+            AddItem::Path {
+                name,
+                source,
+                options,
+                references,
+            } => self.prepare_path(name, source, options, references, &tmp, fsync),
+            AddItem::Text {
+                name,
+                contents,
+                references,
+            } => {
+                let hash = Hash::digest_bytes(HashAlgo::Sha256, contents);
+                let path = self.store_dir.make_text_path(name, &hash, references)?;
+                self.add_temp_root(&path)?;
+                if pending.iter().any(|p| p.info.path == path) || self.is_valid_path(&path)? {
+                    return Ok(path);
+                }
+                self.prepare_text(path, hash, contents, references, &tmp, fsync)
+            }
+        };
+        let info = match prepared {
+            Ok(info) => info,
+            Err(e) => {
+                let _ = remove_tree(&tmp);
+                return Err(e);
+            }
+        };
+        match self.place(&tmp, info, pending)? {
+            Placed::Present(p) => Ok(p),
+            Placed::Moved(p) => {
+                let path = p.info.path.clone();
+                pending.push(*p);
+                Ok(path)
+            }
+        }
+    }
+
+    fn prepare_path(
+        &self,
+        name: &str,
+        source: &Path,
+        options: AddOptions,
+        references: &BTreeSet<StorePath>,
+        tmp: &Path,
+        fsync: bool,
+    ) -> Result<ValidPathInfo, StoreError> {
+        crate::store_path::check_name(name).map_err(crate::store_path::StorePathError::from)?;
+        let meta = std::fs::symlink_metadata(source).map_err(io_err("cannot stat", source))?;
+        if options.method == FileIngestionMethod::Flat && !meta.file_type().is_file() {
+            return Err(StoreError::NotARegularFile {
+                path: source.to_path_buf(),
+            });
+        }
+        copy_tree(source, &meta, tmp, fsync)?;
+        canonicalise(tmp)?;
+        let extra = match (options.method, options.algo) {
+            (FileIngestionMethod::Recursive, HashAlgo::Sha256) => None,
+            (FileIngestionMethod::Recursive, a) => Some(a),
+            (FileIngestionMethod::Flat, _) => None,
+        };
+        let (nar_hash, nar_size, extra) = self.hash_nar_of(tmp, extra)?;
+        let ca_hash = match options.method {
+            FileIngestionMethod::Recursive => extra.unwrap_or(nar_hash),
+            FileIngestionMethod::Flat => {
+                let mut h = Hasher::new(options.algo);
+                let mut f = File::open(tmp).map_err(io_err("cannot read", tmp))?;
+                std::io::copy(&mut f, &mut h).map_err(io_err("cannot read", tmp))?;
+                h.finish()
+            }
+        };
+        let path = self.store_dir.make_fixed_output_path(
+            name,
+            options.method,
+            &ca_hash,
+            references,
+            false,
+        )?;
+        Ok(ValidPathInfo {
+            path,
+            deriver: None,
+            nar_hash,
+            references: references.clone(),
+            registration_time: now_secs(),
+            nar_size,
+            ultimate: false,
+            sigs: Vec::new(),
+            ca: Some(ContentAddress::Fixed {
+                method: options.method,
+                hash: ca_hash,
+            }),
+        })
+    }
+
+    fn prepare_text(
+        &self,
+        path: StorePath,
+        hash: Hash,
+        contents: &[u8],
+        references: &BTreeSet<StorePath>,
+        tmp: &Path,
+        fsync: bool,
+    ) -> Result<ValidPathInfo, StoreError> {
+        write_file(tmp, contents, fsync)?;
+        canonicalise(tmp)?;
+        let (nar_hash, nar_size, _) = self.hash_nar_of(tmp, None)?;
+        Ok(ValidPathInfo {
+            path,
+            deriver: None,
+            nar_hash,
+            references: references.clone(),
+            registration_time: now_secs(),
+            nar_size,
+            ultimate: false,
+            sigs: Vec::new(),
+            ca: Some(ContentAddress::Text(hash)),
+        })
     }
 
     fn drv_outputs_of(
@@ -390,62 +743,14 @@ impl Store for LocalStore {
         options: AddOptions,
         references: &BTreeSet<StorePath>,
     ) -> Result<StorePath, StoreError> {
-        crate::store_path::check_name(name).map_err(crate::store_path::StorePathError::from)?;
-        let _gc = self.gc_shared_lock()?;
-        let tmp = self.temp_dir();
-        let prepared = (|| {
-            let meta = std::fs::symlink_metadata(source).map_err(io_err("cannot stat", source))?;
-            if options.method == FileIngestionMethod::Flat && !meta.file_type().is_file() {
-                return Err(StoreError::NotARegularFile {
-                    path: source.to_path_buf(),
-                });
-            }
-            copy_tree(source, &tmp)?;
-            canonicalise(&tmp)?;
-            let extra = match (options.method, options.algo) {
-                (FileIngestionMethod::Recursive, HashAlgo::Sha256) => None,
-                (FileIngestionMethod::Recursive, a) => Some(a),
-                (FileIngestionMethod::Flat, _) => None,
-            };
-            let (nar_hash, nar_size, extra) = self.hash_nar_of(&tmp, extra)?;
-            let ca_hash = match options.method {
-                FileIngestionMethod::Recursive => extra.unwrap_or(nar_hash),
-                FileIngestionMethod::Flat => {
-                    let mut h = Hasher::new(options.algo);
-                    let mut f = File::open(&tmp).map_err(io_err("cannot read", &tmp))?;
-                    std::io::copy(&mut f, &mut h).map_err(io_err("cannot read", &tmp))?;
-                    h.finish()
-                }
-            };
-            let path = self.store_dir.make_fixed_output_path(
-                name,
-                options.method,
-                &ca_hash,
-                references,
-                false,
-            )?;
-            Ok(ValidPathInfo {
-                path,
-                deriver: None,
-                nar_hash,
-                references: references.clone(),
-                registration_time: now_secs(),
-                nar_size,
-                ultimate: false,
-                sigs: Vec::new(),
-                ca: Some(ContentAddress::Fixed {
-                    method: options.method,
-                    hash: ca_hash,
-                }),
-            })
-        })();
-        match prepared {
-            Ok(info) => self.commit(&tmp, info),
-            Err(e) => {
-                let _ = remove_tree(&tmp);
-                Err(e)
-            }
-        }
+        let item = AddItem::Path {
+            name,
+            source,
+            options,
+            references,
+        };
+        let mut out = self.add_items(&[item], SyncMode::PerPath, &mut |_, _| {})?;
+        Ok(out.pop().expect("one item gives one path"))
     }
 
     fn add_text(
@@ -454,37 +759,13 @@ impl Store for LocalStore {
         contents: &[u8],
         references: &BTreeSet<StorePath>,
     ) -> Result<StorePath, StoreError> {
-        let hash = Hash::digest_bytes(HashAlgo::Sha256, contents);
-        let path = self.store_dir.make_text_path(name, &hash, references)?;
-        let _gc = self.gc_shared_lock()?;
-        self.add_temp_root(&path)?;
-        if self.is_valid_path(&path)? {
-            return Ok(path);
-        }
-        let tmp = self.temp_dir();
-        let prepared = (|| {
-            write_file(&tmp, contents)?;
-            canonicalise(&tmp)?;
-            let (nar_hash, nar_size, _) = self.hash_nar_of(&tmp, None)?;
-            Ok(ValidPathInfo {
-                path: path.clone(),
-                deriver: None,
-                nar_hash,
-                references: references.clone(),
-                registration_time: now_secs(),
-                nar_size,
-                ultimate: false,
-                sigs: Vec::new(),
-                ca: Some(ContentAddress::Text(hash)),
-            })
-        })();
-        match prepared {
-            Ok(info) => self.commit(&tmp, info),
-            Err(e) => {
-                let _ = remove_tree(&tmp);
-                Err(e)
-            }
-        }
+        let item = AddItem::Text {
+            name,
+            contents,
+            references,
+        };
+        let mut out = self.add_items(&[item], SyncMode::PerPath, &mut |_, _| {})?;
+        Ok(out.pop().expect("one item gives one path"))
     }
 
     fn add_nar(&self, info: &ValidPathInfo, nar: &mut dyn Read) -> Result<(), StoreError> {
@@ -522,7 +803,11 @@ impl Store for LocalStore {
         }
         let mut info = info.clone();
         info.nar_size = parsed.bytes.len() as u64;
-        self.commit(&tmp, info).map(|_| ())
+        let mut pending = Vec::new();
+        if let Placed::Moved(p) = self.place(&tmp, info, &pending)? {
+            pending.push(*p);
+        }
+        self.flush(&mut pending, SyncMode::PerPath)
     }
 
     fn nar_from_path(&self, path: &StorePath, out: &mut dyn Write) -> Result<u64, StoreError> {
@@ -627,11 +912,26 @@ fn parse_drv_outputs(text: &[u8]) -> Option<Vec<(String, String)>> {
     }
 }
 
-fn write_file(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
-    let mut f = File::create(path).map_err(io_err("cannot create", path))?;
+fn write_file(path: &Path, contents: &[u8], fsync: bool) -> Result<(), StoreError> {
+    let mut f = create_file(path, 0o444)?;
     f.write_all(contents)
         .map_err(io_err("cannot write", path))?;
-    f.sync_all().map_err(io_err("cannot sync", path))
+    if fsync {
+        f.sync_all().map_err(io_err("cannot sync", path))?;
+    }
+    Ok(())
+}
+
+/// Creates a new file with `mode` (its final, canonical mode: the open descriptor can still
+/// write), so canonicalising needs no `chmod`.
+fn create_file(path: &Path, mode: u32) -> Result<File, StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(io_err("cannot create", path))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
@@ -656,29 +956,33 @@ fn sync_tree(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Copies a file system object (regular files, symlinks, directories; execute bit kept).
-fn copy_tree(src: &Path, dst: &Path) -> Result<(), StoreError> {
-    let meta = std::fs::symlink_metadata(src).map_err(io_err("cannot stat", src))?;
+/// Copies a file system object (regular files, symlinks, directories; execute bit kept),
+/// fsyncing the files when `fsync`. `meta` is `src`'s `symlink_metadata`.
+fn copy_tree(
+    src: &Path,
+    meta: &std::fs::Metadata,
+    dst: &Path,
+    fsync: bool,
+) -> Result<(), StoreError> {
     let ft = meta.file_type();
     if ft.is_symlink() {
         let target = std::fs::read_link(src).map_err(io_err("cannot read link", src))?;
         std::os::unix::fs::symlink(target, dst).map_err(io_err("cannot create symlink", dst))?;
     } else if ft.is_file() {
         let mut from = File::open(src).map_err(io_err("cannot open", src))?;
-        let mut to = File::create(dst).map_err(io_err("cannot create", dst))?;
-        std::io::copy(&mut from, &mut to).map_err(io_err("cannot copy to", dst))?;
-        to.sync_all().map_err(io_err("cannot sync", dst))?;
         let exec = meta.permissions().mode() & 0o100 != 0;
-        std::fs::set_permissions(
-            dst,
-            std::fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }),
-        )
-        .map_err(io_err("cannot chmod", dst))?;
+        let mut to = create_file(dst, if exec { 0o555 } else { 0o444 })?;
+        std::io::copy(&mut from, &mut to).map_err(io_err("cannot copy to", dst))?;
+        if fsync {
+            to.sync_all().map_err(io_err("cannot sync", dst))?;
+        }
     } else if ft.is_dir() {
         std::fs::create_dir(dst).map_err(io_err("cannot create", dst))?;
         for e in std::fs::read_dir(src).map_err(io_err("cannot read directory", src))? {
             let e = e.map_err(io_err("cannot read directory", src))?;
-            copy_tree(&e.path(), &dst.join(e.file_name()))?;
+            let from = e.path();
+            let m = std::fs::symlink_metadata(&from).map_err(io_err("cannot stat", &from))?;
+            copy_tree(&from, &m, &dst.join(e.file_name()), fsync)?;
         }
     } else {
         return Err(StoreError::UnsupportedFileType {
@@ -771,5 +1075,145 @@ mod tests {
             ])
         );
         assert_eq!(parse_drv_outputs(b"nonsense"), None);
+    }
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn sources(dir: &Path, n: usize) -> std::io::Result<Vec<PathBuf>> {
+        (0..n)
+            .map(|i| {
+                let p = dir.join(format!("f{i}"));
+                std::fs::write(&p, format!("small {i}\n"))?;
+                Ok(p)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batch_gives_the_same_paths_as_single_adds() -> TestResult {
+        let src = testkit::tempdir();
+        let files = sources(src.path(), BATCH_CHUNK + 3)?;
+        // a directory, an executable and a duplicate too
+        let tree = src.path().join("tree");
+        std::fs::create_dir_all(tree.join("sub"))?;
+        std::fs::write(tree.join("sub/x"), b"x")?;
+        std::fs::write(tree.join("run"), b"#!/bin/sh\n")?;
+        std::fs::set_permissions(tree.join("run"), std::fs::Permissions::from_mode(0o755))?;
+        let mut all = files.clone();
+        all.push(tree);
+        all.push(files[0].clone());
+        let none = BTreeSet::new();
+        let name_of = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
+        let names: Vec<String> = all.iter().filter_map(name_of).collect();
+        let items: Vec<AddItem<'_>> = all
+            .iter()
+            .zip(&names)
+            .map(|(p, name)| AddItem::Path {
+                name,
+                source: p,
+                options: AddOptions::default(),
+                references: &none,
+            })
+            .collect();
+        let a = testkit::tempdir();
+        let batch = LocalStore::open(a.path())?;
+        let mut seen = Vec::new();
+        let got = batch.add_many_with(&items, &mut |i, p| seen.push((i, p.clone())))?;
+        assert_eq!(got.len(), all.len());
+        assert_eq!(
+            seen.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            (0..all.len()).collect::<Vec<_>>()
+        );
+        assert_eq!(got.first(), got.last());
+        let b = testkit::tempdir();
+        let single = LocalStore::open(b.path())?;
+        for (p, name) in all.iter().zip(&names) {
+            let one = single.add_path(name, p, AddOptions::default(), &none)?;
+            assert_eq!(
+                batch.query_path_info(&one)?.map(|i| i.nar_hash),
+                single.query_path_info(&one)?.map(|i| i.nar_hash)
+            );
+        }
+        assert_eq!(
+            batch.query_all_valid_paths()?,
+            single.query_all_valid_paths()?
+        );
+        assert!(batch.verify(true, false)?.is_clean());
+        // no temporary directories are left behind
+        let left: Vec<_> = std::fs::read_dir(batch.layout().real_store_dir())?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".nixrs-tmp"))
+            .collect();
+        assert!(left.is_empty());
+        if let Some(bin) = testkit::reference("nix-store") {
+            let root = a.path().to_str().ok_or("utf8")?;
+            let out = testkit::run(&bin, ["--store", root, "--verify", "--check-contents"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("modified")
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn batch_items_reference_earlier_items_and_failures_keep_the_prefix() -> TestResult {
+        let a = testkit::tempdir();
+        let store = LocalStore::open(a.path())?;
+        let none = BTreeSet::new();
+        let first = store.store_dir.make_text_path(
+            "first",
+            &Hash::digest_bytes(HashAlgo::Sha256, b"1"),
+            &none,
+        )?;
+        let refs = BTreeSet::from([first.clone()]);
+        let missing = store.store_dir.make_text_path(
+            "ghost",
+            &Hash::digest_bytes(HashAlgo::Sha256, b"boo"),
+            &none,
+        )?;
+        let bad = BTreeSet::from([missing]);
+        let items = [
+            AddItem::Text {
+                name: "first",
+                contents: b"1",
+                references: &none,
+            },
+            AddItem::Text {
+                name: "second",
+                contents: b"2",
+                references: &refs,
+            },
+            AddItem::Text {
+                name: "third",
+                contents: b"3",
+                references: &bad,
+            },
+            AddItem::Text {
+                name: "fourth",
+                contents: b"4",
+                references: &none,
+            },
+        ];
+        let mut seen = Vec::new();
+        let err = store.add_many_with(&items, &mut |i, _| seen.push(i));
+        assert!(
+            matches!(err, Err(StoreError::MissingReference { .. })),
+            "{err:?}"
+        );
+        assert_eq!(seen, vec![0, 1]);
+        let valid = store.query_all_valid_paths()?;
+        assert_eq!(valid.len(), 2);
+        let second = valid
+            .iter()
+            .find(|p| p.name() == "second")
+            .ok_or("second")?;
+        assert_eq!(store.query_references(second)?, refs);
+        assert!(store.verify(true, false)?.is_clean());
+        Ok(())
     }
 }
