@@ -139,68 +139,6 @@ impl std::fmt::Debug for EvalState {
     }
 }
 
-/// An integer that `e` is without evaluating anything: an integer constant, or a variable
-/// whose slot holds an integer (directly or in an already forced thunk).
-#[inline]
-fn known_int(env: &Rc<Env>, e: &Expr) -> Option<i64> {
-    match e {
-        Expr::Const(Value::Int(i)) => Some(*i),
-        Expr::Var { level, slot, .. } => match env.up(*level).get(*slot as usize)? {
-            Value::Int(i) => Some(*i),
-            Value::Thunk(t) => match t.value() {
-                Some(Value::Int(i)) => Some(i),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The value of `e` when it is integer arithmetic or an integer comparison on operands that are
-/// already known integers (`n - 1`, `i + 1`, `n < 2`). Such an expression can neither fail nor
-/// diverge nor have effects, so computing it now instead of allocating a thunk gives the same
-/// result as lazy evaluation, and saves an allocation per call in recursive functions.
-#[inline]
-fn cheap_int_op(env: &Rc<Env>, e: &Expr) -> Option<Value> {
-    match e {
-        Expr::Bin { op, lhs, rhs, .. } => {
-            let (x, y) = match op {
-                BinOp::Sub
-                | BinOp::Mul
-                | BinOp::Lt
-                | BinOp::Le
-                | BinOp::Gt
-                | BinOp::Ge
-                | BinOp::Eq
-                | BinOp::Ne => (known_int(env, lhs)?, known_int(env, rhs)?),
-                _ => return None,
-            };
-            Some(match op {
-                BinOp::Sub => Value::Int(x.wrapping_sub(y)),
-                BinOp::Mul => Value::Int(x.wrapping_mul(y)),
-                BinOp::Lt => Value::Bool(x < y),
-                BinOp::Le => Value::Bool(x <= y),
-                BinOp::Gt => Value::Bool(x > y),
-                BinOp::Ge => Value::Bool(x >= y),
-                BinOp::Eq => Value::Bool(x == y),
-                _ => Value::Bool(x != y),
-            })
-        }
-        Expr::Concat {
-            parts,
-            force_string: false,
-            ..
-        } => match &parts[..] {
-            [(a, _), (b, _)] => Some(Value::Int(
-                known_int(env, a)?.wrapping_add(known_int(env, b)?),
-            )),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// `value is X while Y was expected`.
 #[cold]
 pub(crate) fn type_expected(v: &Value, what: &str) -> Error {
@@ -280,18 +218,6 @@ impl EvalState {
                 env: env.clone(),
             })),
             _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
-        }
-    }
-
-    /// [`Self::delay`] for a function argument written at a call site: integer arithmetic on
-    /// known integers (`f (n - 1)`) is computed now instead of allocating a thunk (see
-    /// [`cheap_int_op`]). Only call arguments: a list element or attribute value that is never
-    /// forced must still print as `<CODE>` without `--strict`, as in CppNix.
-    #[inline]
-    fn delay_arg(&mut self, env: &Rc<Env>, e: &ExprRef) -> Value {
-        match cheap_int_op(env, e) {
-            Some(v) => v,
-            None => self.delay(env, e),
         }
     }
 
@@ -703,13 +629,13 @@ impl EvalState {
             if op.arity > 1 && op.arity <= args.len() {
                 f = match op.arity {
                     2 => {
-                        let argv = [self.delay_arg(env, &args[0]), self.delay_arg(env, &args[1])];
+                        let argv = [self.delay(env, &args[0]), self.delay(env, &args[1])];
                         (op.func)(self, &argv, Some(pos))?
                     }
                     _ => {
                         let argv: Vec<Value> = args[..op.arity]
                             .iter()
-                            .map(|a| self.delay_arg(env, a))
+                            .map(|a| self.delay(env, a))
                             .collect();
                         (op.func)(self, &argv, Some(pos))?
                     }
@@ -717,14 +643,14 @@ impl EvalState {
                 rest = &args[op.arity..];
             }
         } else if let (Value::Lambda(c), [a, b, ..]) = (&f, args) {
-            let x = self.delay_arg(env, a);
-            let y = self.delay_arg(env, b);
+            let x = self.delay(env, a);
+            let y = self.delay(env, b);
             let c = c.clone();
             f = self.call_lambda2(&c, x, y, Some(pos))?;
             rest = &args[2..];
         }
         for a in rest {
-            let arg = self.delay_arg(env, a);
+            let arg = self.delay(env, a);
             f = self.call_value(&f, arg, Some(pos))?;
         }
         Ok(f)
@@ -1720,38 +1646,4 @@ pub(crate) fn canon_path(p: &[u8]) -> Vec<u8> {
         out.extend_from_slice(c);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::Evaluator;
-
-    fn eval_strict(expr: &str) -> std::result::Result<String, String> {
-        let mut ev = Evaluator::builder().build();
-        let r = ev.eval_expr(expr, "/").and_then(|v| ev.force_deep(&v));
-        match r {
-            Ok(v) => Ok(ev.print(&v)),
-            Err(e) => Err(ev.render_error(&e)),
-        }
-    }
-
-    #[test]
-    fn integer_arguments_computed_eagerly_match_lazy_results() -> std::result::Result<(), String> {
-        let cases = [
-            ("let f = n: if n < 2 then n else f (n - 1) + f (n - 2); in f 15", "610"),
-            ("(x: [ x ]) (9223372036854775807 + 1)", "[ -9223372036854775808 ]"),
-            ("let n = 3; in [ (n * 4) (n - 5) (n < 4) (n <= 3) (n > 3) (n >= 4) (n == 3) (n != 3) ]",
-             "[ 12 -2 true true false false true false ]"),
-            // operands that are not known integers stay lazy
-            ("(x: 1) (throw \"no\" - 1)", "1"),
-            ("let s = \"a\"; in (x: 2) (s - 1)", "2"),
-            ("let t = throw \"no\"; in (x: 3) (t + 1)", "3"),
-            ("(x: 4) (1 / 0)", "4"),
-            ("let a = 1.5; in (x: x) (a - 1)", "0.5"),
-        ];
-        for (expr, want) in cases {
-            assert_eq!(eval_strict(expr)?, want, "{expr}");
-        }
-        Ok(())
-    }
 }
