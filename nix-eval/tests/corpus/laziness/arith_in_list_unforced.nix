@@ -1,0 +1,2 @@
+# nixrs-flags:
+(f: f 3) (n: [ (n - 1) n ])
