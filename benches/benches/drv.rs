@@ -28,19 +28,7 @@ use nix_derivation::outputs::fill_outputs;
 use nix_derivation::store::store_path::{StoreDir, StorePath};
 use nix_derivation::{json, Derivation, DerivationOutput};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use testkit::Rng;
 
 fn fixtures() -> PathBuf {
     testkit::workspace_root().join("nix-derivation/tests/fixtures/drv")

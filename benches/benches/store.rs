@@ -91,12 +91,7 @@ fn main() {
     record("store/add/10k-small/nixrs", start.elapsed());
     if let Some(bin) = &nix_store {
         let theirs_root = tempfile::tempdir().expect("tempdir");
-        let mut args = vec![
-            "--store".to_string(),
-            theirs_root.path().to_string_lossy().into_owned(),
-            "--add".to_string(),
-        ];
-        args.extend(files.iter().cloned());
+        let args = cppnix_add_args(theirs_root.path(), &files);
         record("store/add/10k-small/cppnix", cppnix(bin, &args));
     }
 
@@ -117,12 +112,7 @@ fn main() {
     drop(single);
     if let Some(bin) = &nix_store {
         let theirs_root = tempfile::tempdir().expect("tempdir");
-        let mut args = vec![
-            "--store".to_string(),
-            theirs_root.path().to_string_lossy().into_owned(),
-            "--add".to_string(),
-        ];
-        args.extend(files[..1000].iter().cloned());
+        let args = cppnix_add_args(theirs_root.path(), &files[..1000]);
         record("store/add/1k-single/cppnix", cppnix(bin, &args));
     }
     let only_add = std::env::args().skip(1).any(|a| a.contains("add"));
@@ -270,4 +260,15 @@ fn summary() {
             _ => {}
         }
     }
+}
+
+/// `nix-store --store ROOT --add FILE…` arguments.
+fn cppnix_add_args(root: &Path, files: &[String]) -> Vec<String> {
+    let mut args = vec![
+        "--store".to_string(),
+        root.to_string_lossy().into_owned(),
+        "--add".to_string(),
+    ];
+    args.extend(files.iter().cloned());
+    args
 }

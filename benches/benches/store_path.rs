@@ -26,20 +26,11 @@ const MIB: usize = 1 << 20;
 const BUF: usize = 256 * MIB;
 const CANDIDATES: usize = 1000;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
+use testkit::Rng;
 
 fn hash_part(rng: &mut Rng) -> Vec<u8> {
     (0..32)
-        .map(|_| nix32::ALPHABET[(rng.next() % 32) as usize])
+        .map(|_| nix32::ALPHABET[(rng.next_u64() % 32) as usize])
         .collect()
 }
 
@@ -59,14 +50,14 @@ fn data(text_only: bool) -> (Vec<String>, Vec<u8>) {
     ];
     let mut buf = Vec::with_capacity(BUF + 4096);
     while buf.len() < BUF {
-        match rng.next() % 100 {
+        match rng.next_u64() % 100 {
             // a store path reference: one of the candidates 1 time in 10
             0..=1 => {
                 buf.extend_from_slice(b"/nix/store/");
-                match rng.next() % 10 {
+                match rng.next_u64() % 10 {
                     0 => {
                         buf.extend_from_slice(
-                            &candidates[(rng.next() % CANDIDATES as u64) as usize],
+                            &candidates[(rng.next_u64() % CANDIDATES as u64) as usize],
                         );
                     }
                     _ => {
@@ -75,15 +66,15 @@ fn data(text_only: bool) -> (Vec<String>, Vec<u8>) {
                 }
                 buf.extend_from_slice(b"-glibc-2.38/lib/libc.so.6");
             }
-            2..=40 => buf.extend_from_slice(words[(rng.next() % words.len() as u64) as usize]),
+            2..=40 => buf.extend_from_slice(words[(rng.next_u64() % words.len() as u64) as usize]),
             _ if text_only => {
-                let n = rng.next() % 12;
-                buf.extend((0..n).map(|_| b'a' + (rng.next() % 26) as u8));
+                let n = rng.next_u64() % 12;
+                buf.extend((0..n).map(|_| b'a' + (rng.next_u64() % 26) as u8));
                 buf.push(b' ');
             }
             _ => {
-                let n = 64 + rng.next() % 512;
-                buf.extend((0..n).map(|_| rng.next() as u8));
+                let n = 64 + rng.next_u64() % 512;
+                buf.extend((0..n).map(|_| rng.next_u64() as u8));
             }
         }
     }

@@ -153,3 +153,28 @@ pub fn tempdir() -> tempfile::TempDir {
         .tempdir()
         .expect("create temporary directory")
 }
+
+/// A tiny deterministic pseudo-random generator (xorshift64*) for tests and benchmarks that need
+/// reproducible inputs without a dependency. Not for anything security-related.
+///
+/// The seed must not be zero (zero stays zero).
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 pseudo-random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
