@@ -1,0 +1,16 @@
+[
+  ./misc/assertions.nix
+  ./misc/renamed.nix
+  ./config/networking.nix
+  ./config/users.nix
+  ./config/environment.nix
+  ./config/time.nix
+  ./system/etc.nix
+  ./system/systemd.nix
+  ./system/activation.nix
+  ./system/toplevel.nix
+  ./services/nginx.nix
+  ./services/openssh.nix
+  ./services/postgresql.nix
+  ./services/redis.nix
+]

@@ -1,0 +1,4 @@
+cmakeConfigurePhase() {
+  cmake -DCMAKE_INSTALL_PREFIX=$prefix $cmakeFlags .
+}
+if [ -z "${dontUseCmakeConfigure-}" ]; then configurePhase=cmakeConfigurePhase; fi

@@ -1,0 +1,1 @@
+greeting_default() { echo Hello; }
