@@ -217,7 +217,36 @@ impl EvalState {
                 lambda: l.clone(),
                 env: env.clone(),
             })),
+            Expr::Bin { op, lhs, rhs, .. } => match eager_int_bin(env, *op, lhs, rhs) {
+                Some(v) => Value::Thunk(Thunk::eager(v)),
+                None => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+            },
+            Expr::Concat {
+                parts,
+                force_string: false,
+                ..
+            } => match &parts[..] {
+                [(a, _), (b, _)] => match (known_int(env, a), known_int(env, b)) {
+                    (Some(x), Some(y)) => Value::Thunk(Thunk::eager(Value::Int(x.wrapping_add(y)))),
+                    _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+                },
+                _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+            },
             _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+        }
+    }
+
+    /// Evaluates `e`, reading constants and already evaluated variables without a call.
+    #[inline(always)]
+    fn eval_leaf(&mut self, env: &Rc<Env>, e: &Expr) -> Result<Value> {
+        match e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var { level, slot, pos } => match env.up(*level).get(*slot as usize) {
+                Some(Value::Thunk(t)) => self.force_thunk(t).map_err(|e| fix_recursion(e, *pos)),
+                Some(v) => Ok(v.clone()),
+                None => self.eval(env, e),
+            },
+            _ => self.eval(env, e),
         }
     }
 
@@ -231,11 +260,25 @@ impl EvalState {
     }
 
     /// Forces a thunk, updating it in place.
+    #[inline]
     pub(crate) fn force_thunk(&mut self, t: &Thunk) -> Result<Value> {
+        if let ThunkState::Done(v) = &*t.0.borrow() {
+            return Ok(v.clone());
+        }
+        self.force_thunk_slow(t)
+    }
+
+    #[inline(never)]
+    fn force_thunk_slow(&mut self, t: &Thunk) -> Result<Value> {
         let state = {
             let mut b = t.0.borrow_mut();
-            match &*b {
+            match &mut *b {
                 ThunkState::Done(v) => return Ok(v.clone()),
+                ThunkState::Eager(v) => {
+                    let v = std::mem::replace(v, Value::Null);
+                    *b = ThunkState::Done(v.clone());
+                    return Ok(v);
+                }
                 ThunkState::Blackhole => {
                     return Err(Error::new(
                         ErrorKind::InfiniteRecursion,
@@ -252,7 +295,7 @@ impl EvalState {
             stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || match &state {
                 ThunkState::Pending(env, e) => self.eval(env, e),
                 ThunkState::Apply(f, a) => self.call_value(f, a.clone(), None),
-                ThunkState::Done(v) => Ok(v.clone()),
+                ThunkState::Done(v) | ThunkState::Eager(v) => Ok(v.clone()),
                 ThunkState::Blackhole => Ok(Value::Null),
             })
         };
@@ -459,8 +502,8 @@ impl EvalState {
                 }
             }
             Expr::Bin { op, lhs, rhs, pos } => {
-                let a = self.eval(env, lhs)?;
-                let b = self.eval(env, rhs)?;
+                let a = self.eval_leaf(env, lhs)?;
+                let b = self.eval_leaf(env, rhs)?;
                 if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
                     let (x, y) = (*x, *y);
                     match op {
@@ -483,9 +526,9 @@ impl EvalState {
                 pos,
             } => {
                 if let (false, [(a, _), (b, _)]) = (*force_string, &parts[..]) {
-                    let x = self.eval(env, a)?;
+                    let x = self.eval_leaf(env, a)?;
                     if let Value::Int(xi) = x {
-                        let y = self.eval(env, b)?;
+                        let y = self.eval_leaf(env, b)?;
                         if let Value::Int(yi) = y {
                             return Ok(Value::Int(xi.wrapping_add(yi)));
                         }
@@ -622,7 +665,7 @@ impl EvalState {
         args: &[ExprRef],
         pos: Pos,
     ) -> Result<Value> {
-        let mut f = self.eval(env, func)?;
+        let mut f = self.eval_leaf(env, func)?;
         let mut rest = args;
         if let Value::PrimOp(op) = &f {
             let op: &'static crate::builtins::PrimOp = op;
@@ -1041,7 +1084,7 @@ impl EvalState {
                 if x.is_empty() {
                     return Ok(Value::Attrs(y));
                 }
-                Ok(Value::Attrs(Rc::new(x.update(&y))))
+                Ok(Value::Attrs(Rc::new(Attrs::update_shared(&x, &y))))
             }
             BinOp::Concat => {
                 let x = match a {
@@ -1614,6 +1657,52 @@ pub(crate) fn arith(op: Arith, a: &Value, b: &Value) -> Result<Value> {
         Arith::Mul => ops::mul(a, b),
         Arith::Div => ops::div(a, b),
     }
+}
+
+/// The integer `e` already is in `env`, if it is a constant or an evaluated variable.
+#[inline]
+fn known_int(env: &Rc<Env>, e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Const(Value::Int(i)) => Some(*i),
+        Expr::Var { level, slot, .. } => match env.up(*level).get(*slot as usize)? {
+            Value::Int(i) => Some(*i),
+            Value::Thunk(t) => match &*t.0.try_borrow().ok()? {
+                ThunkState::Done(Value::Int(i)) => Some(*i),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The result of `lhs op rhs` when both sides are known integers and the operation can
+/// neither fail nor have an effect, so computing it ahead of time is not observable (beyond
+/// the thunk being shown as `<CODE>` until forced, which [`Thunk::eager`] keeps).
+#[inline]
+fn eager_int_bin(env: &Rc<Env>, op: BinOp, lhs: &Expr, rhs: &Expr) -> Option<Value> {
+    if matches!(op, BinOp::Update | BinOp::Concat) {
+        return None;
+    }
+    let x = known_int(env, lhs)?;
+    let y = known_int(env, rhs)?;
+    Some(match op {
+        BinOp::Sub => Value::Int(x.wrapping_sub(y)),
+        BinOp::Mul => Value::Int(x.wrapping_mul(y)),
+        BinOp::Div => {
+            if y == 0 || (x == i64::MIN && y == -1) {
+                return None;
+            }
+            Value::Int(x / y)
+        }
+        BinOp::Lt => Value::Bool(x < y),
+        BinOp::Le => Value::Bool(x <= y),
+        BinOp::Gt => Value::Bool(x > y),
+        BinOp::Ge => Value::Bool(x >= y),
+        BinOp::Eq => Value::Bool(x == y),
+        BinOp::Ne => Value::Bool(x != y),
+        BinOp::Update | BinOp::Concat => return None,
+    })
 }
 
 #[cold]

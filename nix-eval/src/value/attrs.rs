@@ -16,35 +16,85 @@ pub struct Attr {
     pub pos: Option<Pos>,
 }
 
+/// How many `//` layers may stack up before a set is flattened into one array.
+const MAX_LAYERS: u8 = 12;
+
 /// An attribute set, sorted by symbol id (not by name: use [`Attrs::sorted_by_name`] for the
 /// order Nix shows).
+///
+/// `big // small` does not copy `big`: the result is a layer holding the entries of `small`
+/// over a shared `big` (at most [`MAX_LAYERS`] deep, then it is flattened). Lookups search
+/// the layers top down; iterating a layered set builds (once) its flat array.
 #[derive(Debug, Clone, Default)]
 pub struct Attrs {
+    /// The entries of this layer, sorted by symbol id, no duplicates.
     entries: Vec<Attr>,
+    /// The set under this layer (its names shadowed by `entries`).
+    base: Option<std::rc::Rc<Attrs>>,
+    /// Number of distinct names in all layers.
+    len: usize,
+    /// Number of layers (1 for a flat set).
+    depth: u8,
+    /// The flattened entries of a layered set, built on first iteration.
+    flat: std::cell::OnceCell<Vec<Attr>>,
+}
+
+/// Merges two sorted entry arrays; on equal names the right one wins.
+fn merge(a: &[Attr], b: &[Attr]) -> Vec<Attr> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].name.cmp(&b[j].name) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(b[j].clone());
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 impl Attrs {
     /// An empty set.
     pub fn new() -> Self {
+        Attrs::default()
+    }
+
+    fn flat_of(entries: Vec<Attr>) -> Self {
         Attrs {
-            entries: Vec::new(),
+            len: entries.len(),
+            entries,
+            base: None,
+            depth: 1,
+            flat: std::cell::OnceCell::new(),
         }
     }
 
     /// Builds from entries already sorted by symbol id without duplicates.
     pub(crate) fn from_sorted(entries: Vec<Attr>) -> Self {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        Attrs { entries }
+        Attrs::flat_of(entries)
     }
 
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Looks up an attribute.
@@ -56,10 +106,13 @@ impl Attrs {
     /// Looks up an attribute with its position.
     #[inline]
     pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
-        self.entries
-            .binary_search_by(|a| a.name.cmp(&name))
-            .ok()
-            .map(|i| &self.entries[i])
+        let mut set = self;
+        loop {
+            if let Ok(i) = set.entries.binary_search_by(|a| a.name.cmp(&name)) {
+                return Some(&set.entries[i]);
+            }
+            set = set.base.as_deref()?;
+        }
     }
 
     /// Whether `name` is present.
@@ -67,14 +120,33 @@ impl Attrs {
         self.get_attr(name).is_some()
     }
 
+    /// All entries in symbol-id order, as one array.
+    fn entries(&self) -> &[Attr] {
+        match &self.base {
+            None => &self.entries,
+            Some(base) => self
+                .flat
+                .get_or_init(|| merge(&base.flattened(), &self.entries)),
+        }
+    }
+
+    /// The flat entries without caching them in this layer (a cached array is reused).
+    fn flattened(&self) -> std::borrow::Cow<'_, [Attr]> {
+        match (&self.base, self.flat.get()) {
+            (None, _) => std::borrow::Cow::Borrowed(&self.entries),
+            (Some(_), Some(f)) => std::borrow::Cow::Borrowed(f),
+            (Some(base), None) => std::borrow::Cow::Owned(merge(&base.flattened(), &self.entries)),
+        }
+    }
+
     /// The entries in symbol-id order.
     pub fn iter(&self) -> std::slice::Iter<'_, Attr> {
-        self.entries.iter()
+        self.entries().iter()
     }
 
     /// The entries sorted by name bytes (the order Nix shows).
     pub fn sorted_by_name<'a>(&'a self, names: &Interner) -> Vec<&'a Attr> {
-        let mut v: Vec<&Attr> = self.entries.iter().collect();
+        let mut v: Vec<&Attr> = self.iter().collect();
         v.sort_by(|a, b| names.resolve(a.name).cmp(names.resolve(b.name)));
         v
     }
@@ -87,49 +159,45 @@ impl Attrs {
         if self.is_empty() {
             return other.clone();
         }
-        let mut out = Vec::with_capacity(self.len() + other.len());
-        let (mut i, mut j) = (0, 0);
-        let (a, b) = (&self.entries, &other.entries);
-        while i < a.len() && j < b.len() {
-            match a[i].name.cmp(&b[j].name) {
-                std::cmp::Ordering::Less => {
-                    out.push(a[i].clone());
-                    i += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    out.push(b[j].clone());
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    out.push(b[j].clone());
-                    i += 1;
-                    j += 1;
-                }
-            }
+        Attrs::flat_of(merge(&self.flattened(), &other.flattened()))
+    }
+
+    /// `left // right` sharing `left` when `right` is small: the result is a layer over
+    /// `left` instead of a copy of it.
+    pub fn update_shared(left: &std::rc::Rc<Attrs>, right: &Attrs) -> Attrs {
+        if right.len() * 4 > left.len() || left.depth >= MAX_LAYERS {
+            return left.update(right);
         }
-        out.extend_from_slice(&a[i..]);
-        out.extend_from_slice(&b[j..]);
-        Attrs { entries: out }
+        let top = right.flattened().into_owned();
+        let shadowed = top.iter().filter(|a| left.contains(a.name)).count();
+        Attrs {
+            len: left.len() + top.len() - shadowed,
+            entries: top,
+            base: Some(left.clone()),
+            depth: left.depth + 1,
+            flat: std::cell::OnceCell::new(),
+        }
     }
 
     /// The entries, consuming the set.
     pub fn into_entries(self) -> Vec<Attr> {
-        self.entries
+        match self.base {
+            None => self.entries,
+            Some(_) => self.entries().to_vec(),
+        }
     }
 
     /// A new set with the same names and values mapped by `f`.
     pub fn map_values(&self, mut f: impl FnMut(&Attr) -> Value) -> Attrs {
-        Attrs {
-            entries: self
-                .entries
-                .iter()
+        Attrs::flat_of(
+            self.iter()
                 .map(|a| Attr {
                     name: a.name,
                     value: f(a),
                     pos: a.pos,
                 })
                 .collect(),
-        }
+        )
     }
 }
 
@@ -163,8 +231,6 @@ impl AttrsBuilder {
         self.entries.sort_by_key(|a| a.name);
         self.entries
             .dedup_by(|later, earlier| later.name == earlier.name);
-        Attrs {
-            entries: self.entries,
-        }
+        Attrs::flat_of(self.entries)
     }
 }

@@ -16,6 +16,10 @@ pub(crate) enum ThunkState {
     Pending(Rc<Env>, Rc<Expr>),
     /// A function application `f x`, evaluated when forced.
     Apply(Value, Value),
+    /// A result computed ahead of time because computing it could neither fail nor have any
+    /// effect (integer arithmetic on known integers). It still counts as unevaluated (it is
+    /// shown as `<CODE>`, as CppNix shows the thunk it would have made) until forced.
+    Eager(Value),
     /// Being evaluated right now (forcing it again is infinite recursion).
     Blackhole,
 }
@@ -31,6 +35,10 @@ impl Thunk {
 
     pub(crate) fn apply(f: Value, arg: Value) -> Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Apply(f, arg))))
+    }
+
+    pub(crate) fn eager(v: Value) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Eager(v))))
     }
 
     /// Whether the thunk has been evaluated.
