@@ -96,7 +96,12 @@ pub fn path_of(map: &SourceMap, file: FileId) -> Option<&Path> {
 /// Renders an error exactly as CppNix 2.8 prints it on standard error (with the final
 /// newline).
 pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
-    let mut out = format!("error: {}\n", err.message());
+    if err.kind() == crate::error::ErrorKind::StackOverflow {
+        // CppNix 2.8 reports a stack overflow from its signal handler: one line, no position
+        // and no trace.
+        return "error: stack overflow (possible infinite recursion)\n".to_string();
+    }
+    let mut out = format!("error: {}\n", indent_rest(err.message()));
     if let Some(pos) = err.pos() {
         out.push_str(&map.excerpt(pos.span()));
     }
@@ -119,7 +124,7 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
     if !err.trace().is_empty() {
         if show_trace {
             for frame in err.trace().iter() {
-                out.push_str(&format!("\n       … {}\n", frame.message));
+                out.push_str(&format!("\n       … {}\n", indent_rest(&frame.message)));
                 if let Some(pos) = frame.pos {
                     out.push_str(&map.excerpt(pos.span()));
                 }
@@ -127,6 +132,22 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
         } else {
             out.push_str("(use '--show-trace' to show detailed location information)\n");
         }
+    }
+    out
+}
+
+/// CppNix indents every line of an error after the first by the width of `error: `, except
+/// empty lines.
+fn indent_rest(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, line) in message.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str("       ");
+            }
+        }
+        out.push_str(line);
     }
     out
 }
@@ -172,6 +193,16 @@ mod tests {
         assert_eq!(
             render_error(&map, &e, false),
             "error: division by zero\n\n       at «string»:1:1:\n\n            1| 1 / 0\n             | ^\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_messages_are_indented() {
+        let map = SourceMap::new();
+        let e = Error::eval("a\n\nb\n  c");
+        assert_eq!(
+            render_error(&map, &e, false),
+            "error: a\n\n       b\n         c\n"
         );
     }
 

@@ -161,8 +161,7 @@ fn process(
             out.extend_from_slice(&bytes);
         } else if o.json {
             let mut ctx = Context::new();
-            let bytes = nix_eval::print::to_json(st, &v, None, &mut ctx)?;
-            out.extend_from_slice(&bytes);
+            nix_eval::print::write_json(st, &v, o.strict, &mut ctx, out)?;
         } else {
             let v = if o.strict { st.force_deep(&v)? } else { v };
             out.extend_from_slice(&nix_eval::print::print_value(st, &v));

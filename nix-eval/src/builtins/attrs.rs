@@ -187,11 +187,7 @@ fn function_args(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result
             Ok(Value::Attrs(Rc::new(b.build())))
         }
         Value::PrimOp(_) | Value::PrimOpApp(_) => Ok(Value::Attrs(Rc::new(Attrs::new()))),
-        other => Err(Error::type_error(format!(
-            "'functionArgs' requires a function, got {}",
-            other.show_type()
-        ))
-        .at_opt(pos)),
+        _ => Err(Error::type_error("'functionArgs' requires a function").at_opt(pos)),
     }
 }
 

@@ -97,6 +97,21 @@ impl<'a> Lowerer<'a> {
         .at(pos))
     }
 
+    /// The variable an operator desugars to (`__sub`, `__lessThan`, …) when a lexical scope
+    /// binds that name; `None` when it is the builtin (operators then evaluate directly).
+    fn shadowed_operator(&mut self, name: &[u8], pos: Pos) -> Option<Expr> {
+        let sym = self.st.symbols.intern(name);
+        let bound = self
+            .scopes
+            .iter()
+            .any(|s| matches!(s, Scope::Vars(vars) if vars.contains(&sym)));
+        if bound {
+            self.resolve(sym, 0, pos).ok()
+        } else {
+            None
+        }
+    }
+
     /// The position CppNix gives an interpolation: its `${`.
     fn interp_pos(&self, e: &ast::Expr) -> Pos {
         let start = e.span.start as usize;
@@ -291,10 +306,49 @@ impl<'a> Lowerer<'a> {
                 pos,
             },
             ExprKind::Not(x) => Expr::Not(self.lower(x)?, pos),
-            ExprKind::Neg(x) => Expr::Neg(self.lower(x)?, pos),
+            ExprKind::Neg(x) => {
+                let x = self.lower(x)?;
+                // CppNix parses `-x` as `__sub 0 x`: a lexical `__sub` changes it.
+                match self.shadowed_operator(b"__sub", pos) {
+                    Some(f) => Expr::Call {
+                        func: Rc::new(f),
+                        args: vec![Rc::new(Expr::Const(Value::Int(0))), x].into_boxed_slice(),
+                        pos,
+                    },
+                    None => Expr::Neg(x, pos),
+                }
+            }
             ExprKind::BinOp(b) => {
                 let lhs = self.lower(&b.lhs)?;
                 let rhs = self.lower(&b.rhs)?;
+                // CppNix parses these operators as calls of `__sub`, `__mul`, `__div` and
+                // `__lessThan` (`a > b` is `__lessThan b a`, `a <= b` is
+                // `!(__lessThan b a)`): a lexical binding of that name changes them.
+                let desugared: Option<(&[u8], bool, bool)> = match b.op {
+                    BinOpKind::Sub => Some((b"__sub", false, false)),
+                    BinOpKind::Mul => Some((b"__mul", false, false)),
+                    BinOpKind::Div => Some((b"__div", false, false)),
+                    BinOpKind::Lt => Some((b"__lessThan", false, false)),
+                    BinOpKind::Gt => Some((b"__lessThan", true, false)),
+                    BinOpKind::Le => Some((b"__lessThan", true, true)),
+                    BinOpKind::Ge => Some((b"__lessThan", false, true)),
+                    _ => None,
+                };
+                if let Some((name, swap, negate)) = desugared {
+                    if let Some(f) = self.shadowed_operator(name, pos) {
+                        let args = if swap { [rhs, lhs] } else { [lhs, rhs] };
+                        let call = Expr::Call {
+                            func: Rc::new(f),
+                            args: Box::new(args),
+                            pos,
+                        };
+                        return Ok(if negate {
+                            Expr::Not(Rc::new(call), pos)
+                        } else {
+                            call
+                        });
+                    }
+                }
                 let op = match b.op {
                     BinOpKind::Impl => return Ok(Expr::Impl(lhs, rhs, pos)),
                     BinOpKind::Or => return Ok(Expr::Or(lhs, rhs, pos)),
@@ -346,18 +400,15 @@ impl<'a> Lowerer<'a> {
                     .inherit_from
                     .get(*source as usize)
                     .ok_or_else(|| Error::eval("bad inherit source").at(self.pos(a.span)))?;
-                let popped = if recursive { self.scopes.pop() } else { None };
-                let expr = self.lower(src);
-                if let Some(s) = popped {
-                    self.scopes.push(s);
-                }
+                // CppNix 2.8 makes `inherit (e) a;` the binding `a = e.a;`: in `rec` sets and
+                // `let`, `e` sees the bindings of the set itself.
                 let sel = Expr::Select {
-                    expr: expr?,
+                    expr: self.lower(src)?,
                     path: vec![AttrKey::Static(a.name)].into_boxed_slice(),
                     default: None,
                     pos: self.pos(a.span),
                 };
-                Ok((Rc::new(sel), recursive))
+                Ok((Rc::new(sel), false))
             }
         }
     }

@@ -218,6 +218,123 @@ fn json_inner(
     Ok(())
 }
 
+/// Writes a value as JSON the way `nix-instantiate --eval --json` does (CppNix's
+/// `printValueAsJSON` into standard output): with `strict`, every value is forced; without it,
+/// a value that is still a thunk fails with `cannot convert a thunk to JSON`. Output is written
+/// to `out` as it is produced, so on an error `out` holds what was printed so far, with the
+/// objects and lists that were open closed again (CppNix's JSON writer closes them while the
+/// error unwinds, so `{"a":1,"b":}` is what it prints).
+///
+/// # Errors
+/// Thunks (without `strict`) and functions cannot be converted; errors from forcing.
+pub fn write_json(
+    st: &mut EvalState,
+    v: &Value,
+    strict: bool,
+    ctx: &mut Context,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    // CppNix starts at the value's own position: a set's or a function's, else none.
+    let pos = match v {
+        Value::Lambda(c) => Some(c.lambda.pos),
+        _ => None,
+    };
+    write_json_inner(st, v, strict, pos, ctx, out)
+}
+
+fn write_json_inner(
+    st: &mut EvalState,
+    v: &Value,
+    strict: bool,
+    pos: Option<Pos>,
+    ctx: &mut Context,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let v = if strict {
+        st.force(v)?
+    } else {
+        match v {
+            Value::Thunk(t) => match t.value() {
+                Some(v) => v,
+                None => {
+                    return Err(Error::type_error("cannot convert a thunk to JSON")
+                        .at_opt(pos)
+                        .add_trace(pos, "message for the trace"))
+                }
+            },
+            other => other.clone(),
+        }
+    };
+    match &v {
+        Value::Attrs(a) => {
+            if a.contains(st.sym.to_string) {
+                let s = st.coerce_to_string(&v, pos, false, false, ctx)?;
+                crate::support::json::escape_string(out, &s);
+                return Ok(());
+            }
+            if let Some(o) = a.get_attr(st.sym.out_path) {
+                let (o, opos) = (o.value.clone(), o.pos);
+                return write_json_inner(st, &o, strict, opos, ctx, out);
+            }
+            out.push(b'{');
+            let attrs: Vec<(Vec<u8>, Value, Option<Pos>)> = a
+                .sorted_by_name(&st.symbols)
+                .into_iter()
+                .map(|x| (st.symbols.resolve(x.name).to_vec(), x.value.clone(), x.pos))
+                .collect();
+            for (i, (name, value, apos)) in attrs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                crate::support::json::escape_string(out, name);
+                out.push(b':');
+                let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                    write_json_inner(st, value, strict, *apos, ctx, out)
+                });
+                if let Err(e) = r {
+                    out.push(b'}');
+                    return Err(e);
+                }
+            }
+            out.push(b'}');
+        }
+        Value::List(l) => {
+            out.push(b'[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                    write_json_inner(st, x, strict, pos, ctx, out)
+                });
+                if let Err(e) = r {
+                    out.push(b']');
+                    return Err(e);
+                }
+            }
+            out.push(b']');
+        }
+        Value::PrimOp(op) => {
+            return Err(Error::type_error(format!(
+                "cannot convert the built-in function '{}' to JSON",
+                op.name
+            ))
+            .at_opt(pos)
+            .add_trace(pos, "message for the trace"))
+        }
+        Value::PrimOpApp(app) => {
+            return Err(Error::type_error(format!(
+                "cannot convert the partially applied built-in function '{}' to JSON",
+                app.op.name
+            ))
+            .at_opt(pos)
+            .add_trace(pos, "message for the trace"))
+        }
+        _ => json_inner(st, &v, pos, ctx, out)?,
+    }
+    Ok(())
+}
+
 /// Serialises a value as CppNix's XML (`builtins.toXML`, `--xml`). With `location`, attribute
 /// and function positions are included. With `strict`, values are forced; otherwise
 /// unevaluated thunks become `<unevaluated />`.

@@ -1,0 +1,1 @@
+let __nixPath = "not a list"; in <corpus>
