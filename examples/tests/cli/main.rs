@@ -8,6 +8,7 @@ mod hash;
 mod local_store;
 mod nar;
 mod parse;
+mod realworld;
 mod store;
 
 /// The `nixrs` binary under test.
