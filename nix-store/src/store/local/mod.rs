@@ -24,6 +24,7 @@ pub mod db;
 pub mod gc;
 pub mod layout;
 pub mod lock;
+mod runtime_roots;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -36,7 +37,7 @@ use std::sync::Mutex;
 use self::db::{Db, PathRow};
 use self::layout::Layout;
 use self::lock::{LockMode, OnRelease, PathLock};
-use super::{nar_io, now_secs, AddOptions, Store, StoreError, ValidPathInfo, VerifyReport};
+use super::{now_secs, restore_error, AddOptions, Store, StoreError, ValidPathInfo, VerifyReport};
 use crate::content_address::{ContentAddress, FileIngestionMethod};
 use crate::hash::{Hash, HashAlgo, Hasher};
 use crate::store_path::{StoreDir, StorePath};
@@ -50,6 +51,7 @@ pub struct LocalStore {
     _big_lock: File,
     temp_roots: Mutex<Option<PathLock>>,
     gc_shared: Mutex<GcShared>,
+    roots_socket: Mutex<Option<std::os::unix::net::UnixStream>>,
     counter: AtomicU64,
 }
 
@@ -172,8 +174,27 @@ impl LocalStore {
             _big_lock: big_lock,
             temp_roots: Mutex::new(None),
             gc_shared: Mutex::new(GcShared::default()),
+            roots_socket: Mutex::new(None),
             counter: AtomicU64::new(0),
         })
+    }
+
+    /// Opens the store rooted at `root` (objects in `root/nix/store`, as [`LocalStore::open`])
+    /// whose paths are named in `store_dir` instead of `/nix/store`.
+    ///
+    /// With `store_dir` = `root/nix/store` the store is not diverted: a path's name is where
+    /// its files are, so a builder can run without a sandbox. CppNix opens the same store as
+    /// `local?store=R/nix/store&state=R/nix/var/nix&log=R/nix/var/log/nix`.
+    ///
+    /// # Errors
+    /// As [`LocalStore::open`].
+    pub fn open_with_store_dir(
+        root: impl Into<PathBuf>,
+        store_dir: StoreDir,
+    ) -> Result<LocalStore, StoreError> {
+        let mut store = Self::open(root)?;
+        store.store_dir = store_dir;
+        Ok(store)
     }
 
     /// The store's layout (where its files are).
@@ -251,6 +272,22 @@ impl LocalStore {
         }
     }
 
+    /// The process's open `gc.lock` (opened on first use).
+    fn gc_lock_file<'g>(&self, g: &'g mut GcShared) -> Result<&'g File, StoreError> {
+        if g.file.is_none() {
+            let p = self.layout.gc_lock();
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&p)
+                .map_err(io_err("cannot open", &p))?;
+            g.file = Some(f);
+        }
+        Ok(g.file.as_ref().expect("the gc lock file was opened above"))
+    }
+
     /// Takes a shared lock on `gc.lock` (held while paths are being added, so our garbage
     /// collector, which locks it exclusively, waits) — CppNix's `addTempRoot` protocol. The
     /// file stays open for the store's lifetime; the lock is released when the last guard of
@@ -259,17 +296,7 @@ impl LocalStore {
         let mut g = self.gc_shared.lock().unwrap_or_else(|e| e.into_inner());
         if g.holders == 0 {
             let p = self.layout.gc_lock();
-            if g.file.is_none() {
-                let f = std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&p)
-                    .map_err(io_err("cannot open", &p))?;
-                g.file = Some(f);
-            }
-            let f = g.file.as_ref().expect("the gc lock file was opened above");
+            let f = self.gc_lock_file(&mut g)?;
             lock::flock(f, lock::FlockOperation::LockShared).map_err(io_err("cannot lock", &p))?;
         }
         g.holders += 1;
@@ -278,6 +305,13 @@ impl LocalStore {
 
     /// Records `path` as a temporary root of this process (`temproots/<pid>`), which the
     /// garbage collector honours while this process lives.
+    ///
+    /// This is CppNix 2.8's `addTempRoot` handshake: when `gc.lock` can be taken shared
+    /// (no collection is running), the root is appended to the file under that lock, so a
+    /// collection that starts later reads it; otherwise a collection (ours or CppNix's) is
+    /// running, and the root is first sent to its socket (`gc-socket/socket`) and
+    /// acknowledged, then appended. A refused or broken connection means the collection just
+    /// ended: start over.
     ///
     /// # Errors
     /// I/O or lock failures.
@@ -297,10 +331,57 @@ impl LocalStore {
             .expect("the temp roots file was created above");
         let mut entry = self.store_dir.display(path).into_bytes();
         entry.push(0);
-        let mut f = lock.file();
-        f.write_all(&entry)
-            .map_err(io_err("cannot write", lock.path()))?;
-        Ok(())
+        let write = || {
+            let mut f = lock.file();
+            f.write_all(&entry)
+                .map_err(io_err("cannot write", lock.path()))
+        };
+        loop {
+            {
+                let mut g = self.gc_shared.lock().unwrap_or_else(|e| e.into_inner());
+                if g.holders > 0 {
+                    // This process holds `gc.lock` shared already: no collection runs.
+                    return write();
+                }
+                let f = self.gc_lock_file(&mut g)?;
+                match lock::flock(f, lock::FlockOperation::NonBlockingLockShared) {
+                    Ok(()) => {
+                        let r = write();
+                        let _ = lock::flock(f, lock::FlockOperation::Unlock);
+                        return r;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(io_err("cannot lock", &self.layout.gc_lock())(e)),
+                }
+            }
+            if self.send_root_to_gc(path) {
+                return write();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    /// Sends `path` to the running collection's socket and waits for its answer; `false` if
+    /// there is no collection to talk to (any failure: the caller starts over).
+    fn send_root_to_gc(&self, path: &StorePath) -> bool {
+        let mut conn = self.roots_socket.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.is_none() {
+            match gc::connect_unix(&self.layout.gc_socket()) {
+                Ok(c) => *conn = Some(c),
+                Err(_) => return false,
+            }
+        }
+        let Some(c) = conn.as_mut() else {
+            return false;
+        };
+        let mut line = self.store_dir.display(path).into_bytes();
+        line.push(b'\n');
+        let mut ack = [0u8; 1];
+        let ok = c.write_all(&line).is_ok() && c.read_exact(&mut ack).is_ok() && ack[0] == b'1';
+        if !ok {
+            *conn = None;
+        }
+        ok
     }
 
     /// Registers `gc_root` (a symlink outside the store, such as a profile generation or a
@@ -774,35 +855,44 @@ impl Store for LocalStore {
         if self.is_valid_path(&info.path)? {
             return Ok(());
         }
-        let parsed = nar_io::read_nar(nar)?;
-        let got = Hash::digest_bytes(HashAlgo::Sha256, &parsed.bytes);
-        let full = self.store_dir.display(&info.path);
-        if got != info.nar_hash {
-            return Err(StoreError::HashMismatch {
-                path: full,
-                expected: info.nar_hash.to_typed_nix32(),
-                got: got.to_typed_nix32(),
-            });
-        }
-        if info.nar_size != 0 && parsed.bytes.len() as u64 != info.nar_size {
-            return Err(StoreError::SizeMismatch {
-                path: full,
-                expected: info.nar_size,
-                got: parsed.bytes.len() as u64,
-            });
-        }
+        // Restore straight from the stream into a temporary directory, hashing the bytes as
+        // they are read; the NAR is checked against `info` before anything is moved into place.
         let tmp = self.temp_dir();
-        let prepared = (|| {
-            parsed.restore(&tmp)?;
-            sync_tree(&tmp)?;
+        let mut hashing = nix_nar::hash::HashingReader::new(nar);
+        let options = nix_nar::restore::Options {
+            fsync: true,
+            ..Default::default()
+        };
+        let restored =
+            nix_nar::restore::restore(std::io::BufReader::new(&mut hashing), &tmp, &options)
+                .map_err(|e| restore_error(&tmp, e));
+        let (_, digest, size) = hashing.finish();
+        let checked = restored.and_then(|()| {
+            let got = Hash::new(HashAlgo::Sha256, &digest)
+                .expect("a SHA-256 digest has the length of a SHA-256 digest");
+            let full = self.store_dir.display(&info.path);
+            if got != info.nar_hash {
+                return Err(StoreError::HashMismatch {
+                    path: full,
+                    expected: info.nar_hash.to_typed_nix32(),
+                    got: got.to_typed_nix32(),
+                });
+            }
+            if info.nar_size != 0 && size != info.nar_size {
+                return Err(StoreError::SizeMismatch {
+                    path: full,
+                    expected: info.nar_size,
+                    got: size,
+                });
+            }
             canonicalise(&tmp)
-        })();
-        if let Err(e) = prepared {
+        });
+        if let Err(e) = checked {
             let _ = remove_tree(&tmp);
             return Err(e);
         }
         let mut info = info.clone();
-        info.nar_size = parsed.bytes.len() as u64;
+        info.nar_size = size;
         let mut pending = Vec::new();
         if let Placed::Moved(p) = self.place(&tmp, info, &pending)? {
             pending.push(*p);
@@ -938,22 +1028,6 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|f| f.sync_all())
         .map_err(io_err("cannot sync", dir))
-}
-
-/// fsyncs every regular file below `path` (after a NAR restore).
-fn sync_tree(path: &Path) -> Result<(), StoreError> {
-    let meta = std::fs::symlink_metadata(path).map_err(io_err("cannot stat", path))?;
-    if meta.is_file() {
-        File::open(path)
-            .and_then(|f| f.sync_all())
-            .map_err(io_err("cannot sync", path))?;
-    } else if meta.is_dir() {
-        for e in std::fs::read_dir(path).map_err(io_err("cannot read directory", path))? {
-            let e = e.map_err(io_err("cannot read directory", path))?;
-            sync_tree(&e.path())?;
-        }
-    }
-    Ok(())
 }
 
 /// Copies a file system object (regular files, symlinks, directories; execute bit kept),
