@@ -49,6 +49,26 @@ impl Env {
         }
     }
 
+    /// Makes an emptied one-slot environment hold `v` under `parent` (for reuse).
+    #[inline]
+    pub(crate) fn refill_one(&mut self, parent: Rc<Env>, v: Value) {
+        self.parent = Some(parent);
+        self.first = OnceCell::from(v);
+    }
+
+    /// Whether this environment has exactly one slot.
+    #[inline]
+    pub(crate) fn is_one_slot(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Empties the slot and hands back the parent (for reuse of this environment).
+    #[inline]
+    pub(crate) fn take_parent_and_clear(&mut self) -> Option<Rc<Env>> {
+        self.first = OnceCell::new();
+        self.parent.take()
+    }
+
     /// Fills slot `i` (a second set is ignored).
     #[inline]
     pub(crate) fn set(&self, i: usize, v: Value) {

@@ -32,6 +32,9 @@ pub const MAX_DEPTH: usize = 1_000_000;
 /// recursion goes up and down repeatedly; deeper recursion still grows in 16 MiB segments.
 pub const BIG_STACK: usize = 1 << 30;
 
+/// Most environments kept in [`EvalState`]'s pool.
+const ENV_POOL: usize = 64;
+
 /// Runs `f` on a stack segment of [`BIG_STACK`] bytes unless already on one.
 pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(BIG_STACK / 4, BIG_STACK, f)
@@ -125,6 +128,9 @@ pub struct EvalState {
     /// The global scope: name → value (lowering turns references into constants).
     pub(crate) globals: HashMap<Symbol, Value>,
     pub(crate) builtins: Value,
+    /// One-slot environments of finished calls that nothing captured, reused by the next
+    /// calls instead of a free and a malloc each.
+    env_pool: Vec<Rc<Env>>,
     pub(crate) import_cache: HashMap<PathBuf, Value>,
     pub(crate) sym: KnownSymbols,
     pub(crate) regex_cache: HashMap<Vec<u8>, Rc<crate::support::regex::Regex>>,
@@ -161,6 +167,7 @@ impl EvalState {
             io,
             globals: HashMap::new(),
             builtins: Value::Null,
+            env_pool: Vec::with_capacity(ENV_POOL),
             import_cache: HashMap::new(),
             sym,
             regex_cache: HashMap::new(),
@@ -694,7 +701,13 @@ impl EvalState {
         }
         for a in rest {
             let arg = self.delay(env, a);
-            f = self.call_value(&f, arg, Some(pos))?;
+            f = match &f {
+                Value::Lambda(c) => {
+                    let c = c.clone();
+                    self.call_lambda(&c, arg, Some(pos))?
+                }
+                _ => self.call_value(&f, arg, Some(pos))?,
+            };
         }
         Ok(f)
     }
@@ -772,8 +785,8 @@ impl EvalState {
         if c.lambda.formals.is_none() && !self.settings.show_trace {
             if let Expr::Lambda(inner) = &*c.lambda.body {
                 if inner.formals.is_none() {
-                    let env1 = Rc::new(Env::with_one(c.env.clone(), a));
-                    let env2 = Rc::new(Env::with_one(env1, b));
+                    let env1 = self.new_env1(&c.env, a);
+                    let env2 = self.new_env1_owned(env1, b);
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         self.depth -= 1;
@@ -786,6 +799,7 @@ impl EvalState {
                         self.eval(&env2, body)
                     });
                     self.depth -= 1;
+                    self.release_env(env2);
                     return r;
                 }
             }
@@ -865,10 +879,47 @@ impl EvalState {
         Ok(new)
     }
 
+    /// A one-slot environment holding `v` under `parent`, from the pool when possible.
+    #[inline]
+    fn new_env1(&mut self, parent: &Rc<Env>, v: Value) -> Rc<Env> {
+        self.new_env1_owned(parent.clone(), v)
+    }
+
+    #[inline]
+    fn new_env1_owned(&mut self, parent: Rc<Env>, v: Value) -> Rc<Env> {
+        if let Some(mut e) = self.env_pool.pop() {
+            if let Some(m) = Rc::get_mut(&mut e) {
+                m.refill_one(parent, v);
+                return e;
+            }
+        }
+        Rc::new(Env::with_one(parent, v))
+    }
+
+    /// Returns a finished call's environment to the pool if nothing else holds it; its
+    /// parent is released the same way.
+    #[inline]
+    fn release_env(&mut self, mut e: Rc<Env>) {
+        loop {
+            if self.env_pool.len() >= ENV_POOL {
+                return;
+            }
+            let parent = match Rc::get_mut(&mut e) {
+                Some(m) if m.is_one_slot() => m.take_parent_and_clear(),
+                _ => return,
+            };
+            self.env_pool.push(e);
+            match parent {
+                Some(p) => e = p,
+                None => return,
+            }
+        }
+    }
+
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
         let lambda = &c.lambda;
         let new = match &lambda.formals {
-            None => Rc::new(Env::with_one(c.env.clone(), arg)),
+            None => self.new_env1(&c.env, arg),
             Some(_) => self.bind_formals(c, arg, pos)?,
         };
         self.depth += 1;
@@ -879,6 +930,7 @@ impl EvalState {
         let body = &lambda.body;
         let r = stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || self.eval(&new, body));
         self.depth -= 1;
+        self.release_env(new);
         match r {
             Ok(v) => Ok(v),
             Err(e) if self.settings.show_trace => {
