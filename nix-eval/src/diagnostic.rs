@@ -133,7 +133,17 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
             out.push_str("(use '--show-trace' to show detailed location information)\n");
         }
     }
-    out
+    // CppNix prints every line of an error without trailing blanks (message and code lines).
+    let mut trimmed = String::with_capacity(out.len());
+    for line in out.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        trimmed.push_str(body.trim_end_matches([' ', '\t', '\r']));
+        trimmed.push_str(nl);
+    }
+    trimmed
 }
 
 /// CppNix indents every line of an error after the first by the width of `error: `, except
@@ -204,6 +214,8 @@ mod tests {
             render_error(&map, &e, false),
             "error: a\n\n       b\n         c\n"
         );
+        let e = Error::eval("a  \nb \t");
+        assert_eq!(render_error(&map, &e, false), "error: a\n       b\n");
     }
 
     #[test]

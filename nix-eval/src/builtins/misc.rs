@@ -40,7 +40,20 @@ pub(crate) fn coerce_to_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) ->
 
 fn import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     let p = coerce_to_path(st, &args[0], pos)?;
-    st.import_path(&p, pos)
+    let target = import_target(st, &p);
+    let exists = st.io.file_kind(&target).is_some();
+    st.import_path(&p, pos).map_err(|e| {
+        // CppNix adds this frame to errors of evaluating the file's expression (not to a
+        // missing file or a syntax error).
+        if exists && !matches!(e.kind(), ErrorKind::Parse | ErrorKind::UndefinedVar) {
+            e.add_trace(
+                None,
+                format!("while evaluating the file '{}':", target.display()),
+            )
+        } else {
+            e
+        }
+    })
 }
 
 fn scoped_import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
