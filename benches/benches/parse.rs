@@ -7,8 +7,9 @@
 //! Run: `cargo bench -p nixrs-benches --bench parse` (`NIXRS_BENCH_MB`, default 10;
 //! `NIXRS_BENCH_RUNS`, default 5). IDs: `eval/parse/<MB>MB`.
 //!
-//! The `rnix` crate is not compared here: it could not be fetched in the build environment
-//! (no crates.io access); the shared bench README gives ~13.6 MB/s for it on this machine type.
+//! The `rnix` crate (rowan-based lossless parser used by nixpkgs-fmt/nil-style tools) parses the
+//! same text in the same run: `rnix::Root::parse`, which builds its full syntax tree (no
+//! variable check), ID `eval/parse/<MB>MB/rnix`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,6 +36,18 @@ fn ours(file: &Path, text: &[u8]) -> Result<Duration, String> {
         .map_err(|e| e.render(&map))?;
     let t = start.elapsed();
     drop(e);
+    Ok(t)
+}
+
+/// `rnix::Root::parse` over the same text; fails if rnix reports a syntax error.
+fn rnix_parse(text: &str) -> Result<Duration, String> {
+    let start = Instant::now();
+    let parse = rnix::Root::parse(text);
+    let t = start.elapsed();
+    if let Some(e) = parse.errors().first() {
+        return Err(format!("rnix: {e}"));
+    }
+    drop(parse);
     Ok(t)
 }
 
@@ -96,6 +109,24 @@ fn main() {
         t_ours.as_secs_f64(),
         mbps(text.len(), t_ours)
     );
+    match std::str::from_utf8(&text) {
+        Ok(s) => {
+            let times: Result<Vec<Duration>, String> = (0..runs).map(|_| rnix_parse(s)).collect();
+            match times {
+                Ok(times) => {
+                    let t = median(times);
+                    println!(
+                        "eval/parse/{mb}MB/rnix  rnix 0.12: {:.3} s  {:.1} MB/s  (nix-eval is {:.2}x faster)",
+                        t.as_secs_f64(),
+                        mbps(text.len(), t),
+                        t.as_secs_f64() / t_ours.as_secs_f64()
+                    );
+                }
+                Err(e) => eprintln!("SKIP rnix: {e}"),
+            }
+        }
+        Err(e) => eprintln!("SKIP rnix: input is not UTF-8 ({e})"),
+    }
     let bin = std::env::var_os("NIXRS_REFERENCE_BIN")
         .map(|d| PathBuf::from(d).join("nix-instantiate"))
         .unwrap_or_else(|| PathBuf::from("nix-instantiate"));
