@@ -62,11 +62,11 @@ impl Env {
         self.rest.is_empty()
     }
 
-    /// Empties the slot and hands back the parent (for reuse of this environment).
+    /// Empties the slot and hands back the parent and the slot's value (for reuse of this
+    /// environment).
     #[inline]
-    pub(crate) fn take_parent_and_clear(&mut self) -> Option<Rc<Env>> {
-        self.first = OnceCell::new();
-        self.parent.take()
+    pub(crate) fn take_parent_and_slot(&mut self) -> (Option<Rc<Env>>, Option<Value>) {
+        (self.parent.take(), self.first.take())
     }
 
     /// Fills slot `i` (a second set is ignored).

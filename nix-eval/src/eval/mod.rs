@@ -131,6 +131,8 @@ pub struct EvalState {
     /// One-slot environments of finished calls that nothing captured, reused by the next
     /// calls instead of a free and a malloc each.
     env_pool: Vec<Rc<Env>>,
+    /// Thunks that were the argument of such a call and nothing else held, reused by `delay`.
+    thunk_pool: Vec<Thunk>,
     pub(crate) import_cache: HashMap<PathBuf, Value>,
     pub(crate) sym: KnownSymbols,
     pub(crate) regex_cache: HashMap<Vec<u8>, Rc<crate::support::regex::Regex>>,
@@ -168,6 +170,7 @@ impl EvalState {
             globals: HashMap::new(),
             builtins: Value::Null,
             env_pool: Vec::with_capacity(ENV_POOL),
+            thunk_pool: Vec::with_capacity(ENV_POOL),
             import_cache: HashMap::new(),
             sym,
             regex_cache: HashMap::new(),
@@ -218,15 +221,15 @@ impl EvalState {
             Expr::Var { level, slot, .. } => match env.up(*level).get(*slot as usize) {
                 Some(v) => v.clone(),
                 // a recursive binding not filled yet: delay the lookup itself
-                None => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+                None => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
             },
             Expr::Lambda(l) => Value::Lambda(Rc::new(Closure {
                 lambda: l.clone(),
                 env: env.clone(),
             })),
             Expr::Bin { op, lhs, rhs, .. } => match eager_int_bin(env, *op, lhs, rhs) {
-                Some(v) => Value::Thunk(Thunk::eager(v)),
-                None => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+                Some(v) => self.new_thunk(ThunkState::Eager(v)),
+                None => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
             },
             Expr::Concat {
                 parts,
@@ -234,13 +237,27 @@ impl EvalState {
                 ..
             } => match &parts[..] {
                 [(a, _), (b, _)] => match (known_int(env, a), known_int(env, b)) {
-                    (Some(x), Some(y)) => Value::Thunk(Thunk::eager(Value::Int(x.wrapping_add(y)))),
-                    _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+                    (Some(x), Some(y)) => {
+                        self.new_thunk(ThunkState::Eager(Value::Int(x.wrapping_add(y))))
+                    }
+                    _ => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
                 },
-                _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+                _ => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
             },
-            _ => Value::Thunk(Thunk::pending(env.clone(), e.clone())),
+            _ => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
         }
+    }
+
+    /// A thunk in `state`, reusing a pooled allocation when there is one.
+    #[inline]
+    fn new_thunk(&mut self, state: ThunkState) -> Value {
+        if let Some(mut t) = self.thunk_pool.pop() {
+            if let Some(cell) = Rc::get_mut(&mut t.0) {
+                *cell.get_mut() = state;
+                return Value::Thunk(t);
+            }
+        }
+        Value::Thunk(Thunk(Rc::new(std::cell::RefCell::new(state))))
     }
 
     /// Evaluates `e`, reading constants and already evaluated variables without a call.
@@ -904,10 +921,18 @@ impl EvalState {
             if self.env_pool.len() >= ENV_POOL {
                 return;
             }
-            let parent = match Rc::get_mut(&mut e) {
-                Some(m) if m.is_one_slot() => m.take_parent_and_clear(),
+            let (parent, slot) = match Rc::get_mut(&mut e) {
+                Some(m) if m.is_one_slot() => m.take_parent_and_slot(),
                 _ => return,
             };
+            if let Some(Value::Thunk(mut t)) = slot {
+                if self.thunk_pool.len() < ENV_POOL {
+                    if let Some(cell) = Rc::get_mut(&mut t.0) {
+                        *cell.get_mut() = ThunkState::Blackhole;
+                        self.thunk_pool.push(t);
+                    }
+                }
+            }
             self.env_pool.push(e);
             match parent {
                 Some(p) => e = p,
@@ -1346,6 +1371,13 @@ impl EvalState {
                     }
                 },
                 First::Path | First::Str => {
+                    if let Value::String(s) = &v {
+                        if let Some(c) = s.context() {
+                            ctx.extend(c);
+                        }
+                        buf.extend_from_slice(s.as_bytes());
+                        continue;
+                    }
                     let copy = kind == First::Str;
                     let s = self.coerce_to_string(&v, Some(*ppos), false, copy, &mut ctx)?;
                     buf.extend_from_slice(&s);
@@ -1730,7 +1762,7 @@ fn known_int(env: &Rc<Env>, e: &Expr) -> Option<i64> {
 
 /// The result of `lhs op rhs` when both sides are known integers and the operation can
 /// neither fail nor have an effect, so computing it ahead of time is not observable (beyond
-/// the thunk being shown as `<CODE>` until forced, which [`Thunk::eager`] keeps).
+/// the thunk being shown as `<CODE>` until forced, which `ThunkState::Eager` keeps).
 #[inline]
 fn eager_int_bin(env: &Rc<Env>, op: BinOp, lhs: &Expr, rhs: &Expr) -> Option<Value> {
     if matches!(op, BinOp::Update | BinOp::Concat) {

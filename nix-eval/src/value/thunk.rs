@@ -37,10 +37,6 @@ impl Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Apply(f, arg))))
     }
 
-    pub(crate) fn eager(v: Value) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Eager(v))))
-    }
-
     /// Whether the thunk has been evaluated.
     pub fn is_evaluated(&self) -> bool {
         matches!(&*self.0.borrow(), ThunkState::Done(_))
