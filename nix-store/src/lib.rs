@@ -22,10 +22,11 @@
 //!
 //! # Examples
 //! Each module's documentation has runnable examples: [`hash`], [`store_path`],
-//! [`content_address`], [`path_info`], [`narinfo`], [`references`].
+//! [`content_address`], [`path_info`], [`narinfo`], [`references`], [`cache`].
 //!
 //! # Feature flags
-//! None yet.
+//! * `http` (default): `http://` and `https://` binary caches ([`cache::http`], with `ureq`).
+//! * `async`: an async view of every store (`store::async_store`).
 //!
 //! # Errors
 //! Each operation returns its module's error enum ([`hash::ParseHashError`],
@@ -41,6 +42,7 @@
 
 pub use nix_nar as nar;
 
+pub mod cache;
 pub mod closure;
 pub mod content_address;
 mod error;

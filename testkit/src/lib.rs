@@ -5,9 +5,12 @@
 //!   in `$NIXRS_REFERENCE_BIN` or on `PATH`. When it is missing, a differential test **fails**
 //!   if `CI` is set and is skipped (with a message) otherwise.
 //! * [`TempStore`] is a throwaway store root for `--store ROOT`.
+//! * [`http::FileServer`] serves a directory over HTTP on the loopback interface.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
+
+pub mod http;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! Integration tests of nix-store, one module per area (mirrors `src/`).
 
+mod cache;
 mod differential;
 mod gc;
 mod hash;
