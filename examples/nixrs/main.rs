@@ -32,6 +32,8 @@ native commands:
   key generate NAME SECRET_FILE PUBLIC_FILE
   narinfo sign --key-file SK FILE
   narinfo verify --trusted-key KEY… FILE
+  copy [--from URL] [--to URL] [--trusted-key KEY…] [--secret-key-file SK] [--no-check-sigs]
+       [--compression xz|zstd|bzip2|none] PATH…
   eval [--strict] [--json] (-E EXPR | FILE)
   derivation show [--store ROOT] [--store-dir DIR] DRV…
   derivation path [--store-dir DIR] FILE…
@@ -90,6 +92,7 @@ fn dispatch(program: &str, args: &[OsString]) -> CmdResult {
         "profile" => cmd::profile::main(args),
         "key" => cmd::key::main(args),
         "narinfo" => cmd::narinfo::main(args),
+        "copy" => cmd::copy::main(args),
         "eval" => cmd::eval::main(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
