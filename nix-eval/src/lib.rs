@@ -43,6 +43,7 @@ pub mod builtins;
 pub mod diagnostic;
 pub mod error;
 pub mod eval;
+pub mod fetch;
 pub mod io;
 pub(crate) mod lower;
 pub mod print;
