@@ -1,7 +1,9 @@
 //! NAR hashing: SHA-256 and size computed in the same pass as dumping.
 //!
 //! [`HashingWriter`] is a [`Write`] adapter that hashes and counts everything written through it
-//! (and forwards it); [`dump_and_hash`] dumps a path straight into a hasher. The `nix-hash --type
+//! (and forwards it); [`HashingReader`] does the same for everything read through a [`Read`]
+//! (to hash a NAR while it is being restored); [`dump_and_hash`] dumps a path straight into a
+//! hasher. The `nix-hash --type
 //! sha256 PATH` of CppNix is the SHA-256 of the NAR.
 //!
 //! # Example
@@ -15,7 +17,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -76,6 +78,67 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// A [`Read`] adapter that computes the SHA-256 and byte count of everything read through it.
+///
+/// Wrap the input of [`restore`](crate::restore::restore) (under its `BufRead` buffer) to get
+/// the NAR hash and size of a NAR in the same pass that restores it. Only bytes actually
+/// returned by [`Read::read`] are counted; with a buffered reader on top, that is everything the
+/// buffer pulled in, so the input should hold exactly one NAR (the default reader options
+/// reject trailing bytes).
+///
+/// # Example
+/// ```
+/// use std::io::BufReader;
+/// use nix_nar::{dump::Tree, hash::HashingReader};
+///
+/// let nar = Tree::File { executable: false, contents: b"hi\n".to_vec() }.to_nar()?;
+/// let dir = tempfile::tempdir()?;
+/// let mut input = HashingReader::new(&nar[..]);
+/// nix_nar::restore::restore(BufReader::new(&mut input), &dir.path().join("out"), &Default::default())?;
+/// let (_, digest, size) = input.finish();
+/// assert_eq!(size, nar.len() as u64);
+/// let mut again = nix_nar::hash::HashingWriter::sink();
+/// std::io::Write::write_all(&mut again, &nar)?;
+/// assert_eq!(again.finish().1, digest);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Returns the inner reader, the SHA-256 digest and the number of bytes read.
+    pub fn finish(self) -> (R, [u8; 32], u64) {
+        (self.inner, self.hasher.finalize().into(), self.size)
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
 /// Dumps `path` as a NAR and returns its SHA-256 digest and size, without storing the NAR.
 ///
 /// # Errors
@@ -85,4 +148,30 @@ pub fn dump_and_hash(path: &Path) -> Result<([u8; 32], u64), crate::Error> {
     crate::dump_path(path, &mut h)?;
     let (_, digest, size) = h.finish();
     Ok((digest, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashing_reader_counts_what_passes_through_in_any_chunks() -> io::Result<()> {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut r = HashingReader::new(&data[..]);
+        let mut buf = [0u8; 37];
+        let mut got = Vec::new();
+        loop {
+            let n = r.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let (_, digest, size) = r.finish();
+        assert_eq!(got, data);
+        assert_eq!(size, data.len() as u64);
+        let want: [u8; 32] = Sha256::digest(&data).into();
+        assert_eq!(digest, want);
+        Ok(())
+    }
 }

@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::RwLock;
 
-use super::{nar_io, now_secs, AddOptions, Store, StoreError, ValidPathInfo, VerifyReport};
+use super::{now_secs, read_whole_nar, AddOptions, Store, StoreError, ValidPathInfo, VerifyReport};
 use crate::content_address::{ContentAddress, FileIngestionMethod};
 use crate::hash::{Hash, HashAlgo};
 use crate::store_path::{StoreDir, StorePath};
@@ -217,8 +217,8 @@ impl Store for MemoryStore {
     }
 
     fn add_nar(&self, info: &ValidPathInfo, nar: &mut dyn Read) -> Result<(), StoreError> {
-        let parsed = nar_io::read_nar(nar)?;
-        let got = Hash::digest_bytes(HashAlgo::Sha256, &parsed.bytes);
+        let bytes = read_whole_nar(nar)?;
+        let got = Hash::digest_bytes(HashAlgo::Sha256, &bytes);
         if got != info.nar_hash {
             return Err(StoreError::HashMismatch {
                 path: self.store_dir.display(&info.path),
@@ -226,16 +226,16 @@ impl Store for MemoryStore {
                 got: got.to_typed_nix32(),
             });
         }
-        if info.nar_size != 0 && info.nar_size != parsed.bytes.len() as u64 {
+        if info.nar_size != 0 && info.nar_size != bytes.len() as u64 {
             return Err(StoreError::SizeMismatch {
                 path: self.store_dir.display(&info.path),
                 expected: info.nar_size,
-                got: parsed.bytes.len() as u64,
+                got: bytes.len() as u64,
             });
         }
         let mut info = info.clone();
-        info.nar_size = parsed.bytes.len() as u64;
-        self.insert(info, parsed.bytes).map(|_| ())
+        info.nar_size = bytes.len() as u64;
+        self.insert(info, bytes).map(|_| ())
     }
 
     fn nar_from_path(&self, path: &StorePath, out: &mut dyn Write) -> Result<u64, StoreError> {

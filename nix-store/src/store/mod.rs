@@ -26,7 +26,6 @@
 pub mod async_store;
 pub mod local;
 pub mod memory;
-pub(crate) mod nar_io;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -36,8 +35,6 @@ use crate::closure::{self, TopoSortError};
 use crate::content_address::{ContentAddress, FileIngestionMethod};
 use crate::hash::{Hash, HashAlgo};
 use crate::store_path::{StoreDir, StorePath, StorePathError};
-
-pub use nar_io::NarReadError;
 
 /// The magic number after each NAR in a `nix-store --export` stream ("NIXE").
 pub const EXPORT_MAGIC: u64 = 0x4558_494e;
@@ -101,9 +98,26 @@ pub enum StoreError {
         #[source]
         source: nix_nar::Error,
     },
-    /// Reading a NAR failed.
-    #[error(transparent)]
-    NarRead(#[from] NarReadError),
+    /// A NAR is invalid, or reading it failed.
+    #[error("invalid NAR starting at byte {start} of the input")]
+    NarRead {
+        /// Where the NAR starts in the input (0 for a bare NAR; the offset of the error inside
+        /// the NAR is the source's [`offset`](nix_nar::reader::Error::offset), so the error is
+        /// at byte `start + offset` of the input).
+        start: u64,
+        /// What is wrong, and where in the NAR.
+        #[source]
+        source: nix_nar::reader::Error,
+    },
+    /// Writing the files of a NAR failed.
+    #[error("cannot restore a NAR to '{}'", path.display())]
+    NarRestore {
+        /// The target of the restore.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: nix_nar::restore::Error,
+    },
     /// A path or name is not valid.
     #[error(transparent)]
     StorePath(#[from] StorePathError),
@@ -420,65 +434,68 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`StoreError::BadExport`], NAR errors, [`StoreError::MissingReference`].
     fn import_paths(&self, input: &mut dyn Read) -> Result<Vec<StorePath>, StoreError> {
-        let mut counted = Counted { inner: input, n: 0 };
+        let mut r = ExportReader {
+            inner: std::io::BufReader::new(input),
+            pos: 0,
+        };
         let mut out = Vec::new();
         loop {
-            match read_u64(&mut counted)? {
+            match r.u64()? {
                 0 => break,
                 1 => {}
                 other => {
                     return Err(StoreError::BadExport {
-                        offset: counted.n - 8,
+                        offset: r.pos - 8,
                         what: format!("unexpected record marker {other}"),
                     })
                 }
             }
-            let nar = nar_io::read_nar(&mut counted)?;
-            let magic = read_u64(&mut counted)?;
+            let nar = r.nar()?;
+            let magic = r.u64()?;
             if magic != EXPORT_MAGIC {
                 return Err(StoreError::BadExport {
-                    offset: counted.n - 8,
+                    offset: r.pos - 8,
                     what: "input doesn't look like something created by 'nix-store --export'"
                         .into(),
                 });
             }
-            let path_text = read_string(&mut counted)?;
+            let path_text = r.string()?;
             let path = self.store_dir().parse_path(&path_text)?;
-            let n = read_u64(&mut counted)?;
+            let n = r.u64()?;
             if n > 1 << 20 {
                 return Err(StoreError::BadExport {
-                    offset: counted.n - 8,
+                    offset: r.pos - 8,
                     what: format!("too many references ({n})"),
                 });
             }
             let mut references = BTreeSet::new();
             for _ in 0..n {
-                references.insert(self.store_dir().parse_path(&read_string(&mut counted)?)?);
+                references.insert(self.store_dir().parse_path(&r.string()?)?);
             }
-            let deriver = read_string(&mut counted)?;
+            let deriver = r.string()?;
             let deriver = if deriver.is_empty() {
                 None
             } else {
                 Some(self.store_dir().parse_path(&deriver)?)
             };
-            if read_u64(&mut counted)? == 1 {
+            if r.u64()? == 1 {
                 // An old-style signature: ignored, as CppNix does.
-                read_string(&mut counted)?;
+                r.string()?;
             }
             if !self.is_valid_path(&path)? {
-                let nar_hash = Hash::digest_bytes(HashAlgo::Sha256, &nar.bytes);
+                let nar_hash = Hash::digest_bytes(HashAlgo::Sha256, &nar);
                 let info = ValidPathInfo {
                     path: path.clone(),
                     deriver,
                     nar_hash,
                     references,
                     registration_time: now_secs(),
-                    nar_size: nar.bytes.len() as u64,
+                    nar_size: nar.len() as u64,
                     ultimate: false,
                     sigs: Vec::new(),
                     ca: None,
                 };
-                self.add_nar(&info, &mut &nar.bytes[..])?;
+                self.add_nar(&info, &mut &nar[..])?;
             }
             out.push(path);
         }
@@ -486,47 +503,95 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     }
 }
 
-struct Counted<'a> {
-    inner: &'a mut dyn Read,
-    n: u64,
+/// Reads an export stream, counting the bytes consumed (for error offsets).
+struct ExportReader<'a> {
+    inner: std::io::BufReader<&'a mut dyn Read>,
+    pos: u64,
 }
 
-impl Read for Counted<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.n += k as u64;
-        Ok(k)
+impl ExportReader<'_> {
+    fn u64(&mut self) -> Result<u64, StoreError> {
+        let mut b = [0u8; 8];
+        self.inner
+            .read_exact(&mut b)
+            .map_err(|source| StoreError::Stream {
+                op: "cannot read export stream",
+                source,
+            })?;
+        self.pos += 8;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn string(&mut self) -> Result<String, StoreError> {
+        let len = self.u64()?;
+        if len > 4096 {
+            return Err(StoreError::BadExport {
+                offset: self.pos - 8,
+                what: format!("string of {len} bytes is too long"),
+            });
+        }
+        let padded = len.div_ceil(8) * 8;
+        let mut b = vec![0u8; padded as usize];
+        self.inner
+            .read_exact(&mut b)
+            .map_err(|source| StoreError::Stream {
+                op: "cannot read export stream",
+                source,
+            })?;
+        self.pos += padded;
+        b.truncate(len as usize);
+        String::from_utf8(b).map_err(|_| StoreError::BadExport {
+            offset: self.pos,
+            what: "string is not UTF-8".into(),
+        })
+    }
+
+    /// Reads (and checks) exactly one NAR, leaving the stream just after it.
+    fn nar(&mut self) -> Result<Vec<u8>, StoreError> {
+        let start = self.pos;
+        let options = nix_nar::reader::Options {
+            allow_trailing_data: true,
+            ..Default::default()
+        };
+        let mut reader = nix_nar::reader::Reader::with_options(&mut self.inner, options);
+        let mut bytes = Vec::new();
+        let res = nix_nar::reader::transcode(&mut reader, &mut bytes);
+        self.pos += reader.offset();
+        match res {
+            Ok(_) => Ok(bytes),
+            Err(e) => Err(transcode_error(start, e)),
+        }
     }
 }
 
-fn read_u64(r: &mut Counted<'_>) -> Result<u64, StoreError> {
-    let mut b = [0u8; 8];
-    r.read_exact(&mut b).map_err(|source| StoreError::Stream {
-        op: "cannot read export stream",
-        source,
-    })?;
-    Ok(u64::from_le_bytes(b))
+/// Reads one NAR from `input` (which must hold nothing else) into memory, checking it.
+pub(crate) fn read_whole_nar(input: &mut dyn Read) -> Result<Vec<u8>, StoreError> {
+    let mut reader = nix_nar::reader::Reader::new(std::io::BufReader::new(input));
+    let mut bytes = Vec::new();
+    nix_nar::reader::transcode(&mut reader, &mut bytes).map_err(|e| transcode_error(0, e))?;
+    Ok(bytes)
 }
 
-fn read_string(r: &mut Counted<'_>) -> Result<String, StoreError> {
-    let len = read_u64(r)?;
-    if len > 4096 {
-        return Err(StoreError::BadExport {
-            offset: r.n - 8,
-            what: format!("string of {len} bytes is too long"),
-        });
+fn transcode_error(start: u64, e: nix_nar::reader::TranscodeError) -> StoreError {
+    match e {
+        nix_nar::reader::TranscodeError::Read(source) => StoreError::NarRead { start, source },
+        // Writing into a `Vec` cannot fail; keep whatever it says anyway.
+        other => StoreError::Stream {
+            op: "cannot copy NAR",
+            source: std::io::Error::other(other),
+        },
     }
-    let padded = len.div_ceil(8) * 8;
-    let mut b = vec![0u8; padded as usize];
-    r.read_exact(&mut b).map_err(|source| StoreError::Stream {
-        op: "cannot read export stream",
-        source,
-    })?;
-    b.truncate(len as usize);
-    String::from_utf8(b).map_err(|_| StoreError::BadExport {
-        offset: r.n,
-        what: "string is not UTF-8".into(),
-    })
+}
+
+/// Maps an error of [`nix_nar::restore::restore`] into `target`.
+pub(crate) fn restore_error(target: &Path, e: nix_nar::restore::Error) -> StoreError {
+    match e {
+        nix_nar::restore::Error::Read(source) => StoreError::NarRead { start: 0, source },
+        source => StoreError::NarRestore {
+            path: target.to_path_buf(),
+            source,
+        },
+    }
 }
 
 /// Appends a wire string (length, bytes, zero padding to 8).

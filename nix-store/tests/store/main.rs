@@ -3,6 +3,7 @@
 mod cache;
 mod differential;
 mod gc;
+mod gc_concurrent;
 mod hash;
 mod interop;
 mod local_store;

@@ -3,27 +3,37 @@
 //! Roots are: symlinks (and plain files named like store paths) found recursively under
 //! `gcroots/` — a link to a path outside the store that is itself a link into the store is an
 //! *indirect* root (`gcroots/auto/…` → `result` → store path); stale `auto/` links are
-//! removed — then everything under `profiles/` the same way, then the temp roots of live
-//! processes (`temproots/<pid>` files whose lock is held). Live paths are the closure of the
+//! removed — then everything under `profiles/` the same way, then the runtime roots (store
+//! paths that running processes have open, mapped, as executable or working directory, or
+//! in their environment, found through `/proc` as CppNix 2.8 does; listed as
+//! `/proc/<pid>/fd/3 -> …`), then the temp roots of live processes (`temproots/<pid>` files
+//! whose lock is held). Live paths are the closure of the
 //! roots; with `keep_derivations` (the default) the valid deriver of a live path is live too,
 //! with `keep_outputs` the valid outputs of a live derivation. Dead paths are deleted
 //! referrers first; each is removed from the database before its files are removed.
 //!
-//! The collector holds `gc.lock` exclusively for the whole run; our `add_*` operations hold
-//! it shared, so they wait for a running collection and a collection waits for them.
-//!
-//! Not done: CppNix's runtime roots (store paths open in running processes, found through
-//! `/proc`) and its `gc-socket` (CppNix clients adding paths while *our* collector runs fail
-//! to register their temp roots and report an error instead).
+//! The collector holds `gc.lock` exclusively for the whole run and, like CppNix 2.8, serves
+//! `gc-socket/socket` meanwhile: a process that needs a temp root while the lock is taken
+//! sends the path there (a line) and waits for `1`. Every temp root (read from `temproots/`
+//! at the start, valid or not, or received on the socket) protects its hash part: such a path
+//! is not deleted, and a path that becomes a temp root during the run keeps its closure too;
+//! a root that arrives for the path being deleted is answered once the deletion is over.
+//! Our `add_*` operations hold `gc.lock` shared for the whole add, so they wait for a running
+//! collection (ours or CppNix's), and CppNix's collector cannot remove their temporary
+//! directories; [`LocalStore::add_temp_root`] on its own uses the socket as CppNix does.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::MetadataExt;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::{BufRead, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::lock::{LockMode, OnRelease, PathLock};
 use super::{remove_tree, LocalStore};
 use crate::store::{Store, StoreError};
-use crate::store_path::StorePath;
+use crate::store_path::{StoreDir, StorePath};
 
 /// What a collection does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,8 +128,45 @@ impl LocalStore {
         let layout = self.layout().clone();
         self.find_roots_in(&layout.gcroots_dir(), &mut roots, log)?;
         self.find_roots_in(&layout.profiles_dir(), &mut roots, log)?;
+        self.find_runtime_roots(&mut roots)?;
         self.find_temp_roots(&mut roots)?;
         Ok(roots)
+    }
+
+    /// Store paths used by running processes (see `runtime_roots`): their executables,
+    /// working directories, open files, mapped files and environment strings, as
+    /// `/proc/<pid>/{exe,cwd,fd/<n>,maps,environ}` links. Paths are matched in the logical
+    /// store directory (as CppNix) and, for a store rooted elsewhere, in the real one.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub fn find_runtime_roots(&self, roots: &mut Roots) -> Result<(), StoreError> {
+        let logical = self.store_dir().as_str().to_string();
+        let real = self
+            .layout()
+            .real_store_dir()
+            .to_string_lossy()
+            .into_owned();
+        let mut prefixes = vec![logical.clone()];
+        if real != logical {
+            prefixes.push(real.clone());
+        }
+        let found = super::runtime_roots::scan(Path::new("/proc"), &prefixes);
+        for (target, links) in found {
+            let logical_target = match target.strip_prefix(real.as_str()) {
+                Some(rest) if real != logical && rest.starts_with('/') => {
+                    format!("{logical}{rest}")
+                }
+                _ => target,
+            };
+            let Ok((sp, _)) = self.store_dir().parse_path_prefix(&logical_target) else {
+                continue;
+            };
+            if self.is_valid_path(&sp)? {
+                roots.entry(sp).or_default().extend(links);
+            }
+        }
+        Ok(())
     }
 
     fn found_root(
@@ -213,15 +260,34 @@ impl LocalStore {
 
     /// Temp roots of live processes; files of dead processes are removed.
     fn find_temp_roots(&self, roots: &mut Roots) -> Result<(), StoreError> {
+        for (pid, sp) in self.read_temp_roots()? {
+            if self.is_valid_path(&sp)? {
+                roots
+                    .entry(sp)
+                    .or_default()
+                    .insert(format!("{{temp:{pid}}}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every store path in the temp roots files of live processes (valid or not: a path
+    /// being added is a temp root before it is valid), with the owner's pid. Files of dead
+    /// processes are removed.
+    fn read_temp_roots(&self) -> Result<Vec<(String, StorePath)>, StoreError> {
         let dir = self.layout().temproots_dir();
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Self::gc_io("cannot read directory", &dir)(e)),
         };
+        let mut out = Vec::new();
         for e in entries.flatten() {
             let file = e.path();
             let pid = e.file_name().to_string_lossy().into_owned();
+            if pid.starts_with('.') {
+                continue;
+            }
             // If we can lock it, its owner is dead: remove it (marking it stale for a
             // process that may have opened it meanwhile).
             match PathLock::acquire(&file, LockMode::Try, OnRelease::Delete) {
@@ -238,16 +304,11 @@ impl LocalStore {
                     continue;
                 };
                 if let Ok(sp) = self.store_dir().parse_path(text) {
-                    if self.is_valid_path(&sp)? {
-                        roots
-                            .entry(sp)
-                            .or_default()
-                            .insert(format!("{{temp:{pid}}}"));
-                    }
+                    out.push((pid.clone(), sp));
                 }
             }
         }
-        Ok(())
+        Ok(out)
     }
 
     fn live_paths(
@@ -295,8 +356,15 @@ impl LocalStore {
         let _gc = PathLock::acquire(&self.layout().gc_lock(), LockMode::Wait, OnRelease::Keep)
             .map_err(StoreError::from)?
             .expect("a blocking lock always returns a lock");
+        // From now on, processes that need a temp root tell us through the socket.
+        let server = RootsServer::start(self.layout().gc_socket(), self.store_dir().clone())?;
         log("finding garbage collector roots...");
         let roots = self.find_roots(log)?;
+        server.add_temp_roots(
+            self.read_temp_roots()?
+                .into_iter()
+                .map(|(_, p)| p.hash_part().to_string()),
+        );
         let live = self.live_paths(&roots, opts)?;
         let mut result = GcResult::default();
         let sd = self.store_dir().clone();
@@ -309,10 +377,17 @@ impl LocalStore {
             GcAction::ReturnDead => {
                 log("determining live/dead paths...");
                 let all = self.query_all_valid_paths()?;
-                result.paths = all.difference(&live).map(|p| sd.display(p)).collect();
-                result
-                    .paths
-                    .extend(self.invalid_entries()?.into_iter().map(|p| sd.display(&p)));
+                result.paths = all
+                    .difference(&live)
+                    .filter(|p| !server.is_temp_root(p.hash_part()))
+                    .map(|p| sd.display(p))
+                    .collect();
+                result.paths.extend(
+                    self.invalid_entries()?
+                        .into_iter()
+                        .filter(|p| !server.is_temp_root(p.hash_part()))
+                        .map(|p| sd.display(&p)),
+                );
                 return Ok(result);
             }
             GcAction::DeleteSpecific(paths) => {
@@ -324,26 +399,38 @@ impl LocalStore {
                         .cloned()
                         .collect(),
                 )?;
+                let still_alive = |p: &StorePath, result: &GcResult| GcError::StillAlive {
+                    path: sd.display(p),
+                    bytes_freed: result.bytes_freed,
+                    deleted: result.paths.len(),
+                };
                 for p in &sorted {
                     if live.contains(p)
+                        || server.is_temp_root(p.hash_part())
                         || self
                             .query_referrers(p)?
                             .iter()
                             .any(|r| r != p && !paths.contains(r))
                     {
-                        return Err(GcError::StillAlive {
-                            path: sd.display(p),
-                            bytes_freed: result.bytes_freed,
-                            deleted: result.paths.len(),
-                        });
+                        return Err(still_alive(p, &result));
                     }
                 }
                 for p in &sorted {
-                    self.delete_one(p, &mut result, log)?;
+                    if !server.begin_delete(p.hash_part()) {
+                        return Err(still_alive(p, &result));
+                    }
+                    let r = self.delete_one(p, &mut result, log);
+                    server.end_delete();
+                    r?;
                 }
                 for p in paths {
                     if !sorted.contains(p) && std::fs::symlink_metadata(self.real_path(p)).is_ok() {
-                        self.delete_invalid(p, &mut result, log)?;
+                        if !server.begin_delete(p.hash_part()) {
+                            return Err(still_alive(p, &result));
+                        }
+                        let r = self.delete_invalid(p, &mut result, log);
+                        server.end_delete();
+                        r?;
                     }
                 }
             }
@@ -351,20 +438,34 @@ impl LocalStore {
                 log("deleting garbage...");
                 let all = self.query_all_valid_paths()?;
                 let dead: BTreeSet<StorePath> = all.difference(&live).cloned().collect();
+                // Paths that became temp roots during the collection, with their closures.
+                let mut rescued: BTreeSet<StorePath> = BTreeSet::new();
                 for p in self.topo_sort(&dead)? {
                     if opts.max_freed.is_some_and(|m| result.bytes_freed >= m) {
                         break;
                     }
-                    self.delete_one(&p, &mut result, log)?;
+                    if rescued.contains(&p) {
+                        continue;
+                    }
+                    if !server.begin_delete(p.hash_part()) {
+                        rescued.extend(self.closure(&BTreeSet::from([p.clone()]))?);
+                        continue;
+                    }
+                    let r = self.delete_one(&p, &mut result, log);
+                    server.end_delete();
+                    r?;
                 }
                 self.remove_stale_temp_dirs()?;
-                let temp: BTreeSet<StorePath> = self.temp_root_paths(&roots);
                 for p in self.invalid_entries()? {
-                    if !temp.contains(&p)
-                        && !opts.max_freed.is_some_and(|m| result.bytes_freed >= m)
-                    {
-                        self.delete_invalid(&p, &mut result, log)?;
+                    if opts.max_freed.is_some_and(|m| result.bytes_freed >= m) {
+                        break;
                     }
+                    if !server.begin_delete(p.hash_part()) {
+                        continue;
+                    }
+                    let r = self.delete_invalid(&p, &mut result, log);
+                    server.end_delete();
+                    r?;
                 }
             }
         }
@@ -374,14 +475,6 @@ impl LocalStore {
             log(&format!("note: currently hard linking saves {s:.2} MiB"));
         }
         Ok(result)
-    }
-
-    fn temp_root_paths(&self, roots: &Roots) -> BTreeSet<StorePath> {
-        roots
-            .iter()
-            .filter(|(_, links)| links.iter().any(|l| l.starts_with("{temp:")))
-            .map(|(p, _)| p.clone())
-            .collect()
     }
 
     /// Removes `.nixrs-tmp-<pid>-<n>` directories left by processes that no longer run (an
@@ -496,5 +589,200 @@ fn tree_size(path: &Path) -> u64 {
             .unwrap_or(0)
     } else {
         m.size()
+    }
+}
+
+/// State shared by a running collection and its roots server (CppNix 2.8's `gc-socket`).
+#[derive(Debug, Default)]
+struct ServerState {
+    /// Hash parts of the temp roots: read from `temproots/` at the start, and received on
+    /// the socket while the collection runs. Hash parts, so `<path>.lock` entries and paths
+    /// not yet valid are covered too.
+    temp_roots: HashSet<String>,
+    /// Hash part of the path being deleted right now.
+    pending: Option<String>,
+    /// The collection is over.
+    stop: bool,
+}
+
+type Shared = Arc<(Mutex<ServerState>, Condvar)>;
+
+fn lock_state(shared: &Shared) -> MutexGuard<'_, ServerState> {
+    shared.0.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The server a collection runs on `gc-socket/socket` while it holds `gc.lock`: a process
+/// that wants a temp root but cannot take `gc.lock` shared connects, writes the full store
+/// path and a newline, and waits for the byte `1`. The root is recorded first; if that path is
+/// being deleted at that moment, the answer waits until the deletion is over (so the client
+/// does not start re-creating it under our feet). Clients may send any number of lines on
+/// one connection.
+#[derive(Debug)]
+struct RootsServer {
+    shared: Shared,
+    thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl RootsServer {
+    fn start(path: PathBuf, store_dir: StoreDir) -> Result<RootsServer, StoreError> {
+        let io = |op| LocalStore::gc_io(op, &path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(LocalStore::gc_io("cannot create", dir))?;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("cannot remove")(e)),
+        }
+        let listener = bind_unix(&path).map_err(io("cannot bind socket"))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))
+            .map_err(io("cannot chmod"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io("cannot make non-blocking"))?;
+        let shared: Shared = Arc::default();
+        let s2 = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("nixrs-gc-roots".into())
+            .spawn(move || serve(listener, s2, store_dir))
+            .map_err(io("cannot start the roots server for"))?;
+        Ok(RootsServer {
+            shared,
+            thread: Some(thread),
+            path,
+        })
+    }
+
+    fn add_temp_roots(&self, hashes: impl IntoIterator<Item = String>) {
+        lock_state(&self.shared).temp_roots.extend(hashes);
+    }
+
+    fn is_temp_root(&self, hash_part: &str) -> bool {
+        lock_state(&self.shared).temp_roots.contains(hash_part)
+    }
+
+    /// Marks `hash_part` as being deleted, unless it is a temp root (then `false`).
+    fn begin_delete(&self, hash_part: &str) -> bool {
+        let mut st = lock_state(&self.shared);
+        if st.temp_roots.contains(hash_part) {
+            return false;
+        }
+        st.pending = Some(hash_part.to_string());
+        true
+    }
+
+    fn end_delete(&self) {
+        lock_state(&self.shared).pending = None;
+        self.shared.1.notify_all();
+    }
+}
+
+impl Drop for RootsServer {
+    fn drop(&mut self) {
+        {
+            let mut st = lock_state(&self.shared);
+            st.stop = true;
+            st.pending = None;
+        }
+        self.shared.1.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = &self.path;
+    }
+}
+
+/// Binds a listening socket at `path`, through `/proc/self/fd/<dir>/…` when the path is too
+/// long for `sun_path` (CppNix binds such paths from a child that changed directory).
+fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
+    if path.as_os_str().len() < 100 {
+        return UnixListener::bind(path);
+    }
+    let (dir, name) = split_parent(path)?;
+    let d = std::fs::File::open(dir)?;
+    UnixListener::bind(Path::new(&format!("/proc/self/fd/{}", d.as_raw_fd())).join(name))
+}
+
+/// Connects to the socket at `path` (long paths as in [`bind_unix`]).
+pub(crate) fn connect_unix(path: &Path) -> std::io::Result<UnixStream> {
+    if path.as_os_str().len() < 100 {
+        return UnixStream::connect(path);
+    }
+    let (dir, name) = split_parent(path)?;
+    let d = std::fs::File::open(dir)?;
+    UnixStream::connect(Path::new(&format!("/proc/self/fd/{}", d.as_raw_fd())).join(name))
+}
+
+fn split_parent(path: &Path) -> std::io::Result<(&Path, &std::ffi::OsStr)> {
+    match (path.parent(), path.file_name()) {
+        (Some(d), Some(n)) => Ok((d, n)),
+        _ => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "socket path has no parent directory",
+        )),
+    }
+}
+
+fn serve(listener: UnixListener, shared: Shared, store_dir: StoreDir) {
+    let mut clients: Vec<(UnixStream, std::thread::JoinHandle<()>)> = Vec::new();
+    loop {
+        if lock_state(&shared).stop {
+            break;
+        }
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let Ok(other) = stream.try_clone() else {
+                    continue;
+                };
+                if stream.set_nonblocking(false).is_err() {
+                    continue;
+                }
+                let s2 = shared.clone();
+                let sd = store_dir.clone();
+                if let Ok(t) = std::thread::Builder::new()
+                    .name("nixrs-gc-client".into())
+                    .spawn(move || serve_client(stream, s2, sd))
+                {
+                    clients.push((other, t));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+        }
+        clients.retain(|(_, t)| !t.is_finished());
+    }
+    // Disconnect the clients: their next root goes through `gc.lock` again.
+    for (s, t) in clients {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        let _ = t.join();
+    }
+}
+
+fn serve_client(stream: UnixStream, shared: Shared, store_dir: StoreDir) {
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    let mut input = std::io::BufReader::new(stream);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let text = line.strip_suffix('\n').unwrap_or(&line);
+        if let Ok(path) = store_dir.parse_path(text) {
+            let hash = path.hash_part().to_string();
+            let mut st = lock_state(&shared);
+            st.temp_roots.insert(hash.clone());
+            while st.pending.as_deref() == Some(hash.as_str()) && !st.stop {
+                st = shared.1.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        // Garbage gets an answer too, as in CppNix (which only logs it).
+        if out.write_all(b"1").is_err() {
+            return;
+        }
     }
 }

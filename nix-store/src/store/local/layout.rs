@@ -49,6 +49,12 @@ impl Layout {
         self.state_dir().join("gc.lock")
     }
 
+    /// `R/nix/var/nix/gc-socket/socket`: where a running garbage collection listens for
+    /// new temp roots (CppNix 2.8's protocol; see `gc`).
+    pub fn gc_socket(&self) -> PathBuf {
+        self.state_dir().join("gc-socket").join("socket")
+    }
+
     /// `R/nix/var/nix/gcroots`.
     pub fn gcroots_dir(&self) -> PathBuf {
         self.state_dir().join("gcroots")

@@ -7,7 +7,8 @@
 //! place under a lock on `<path>.lock`; then it is registered with its references in one
 //! database transaction. Until registration the path is protected by a temp root
 //! (`temproots/<pid>`) and a shared lock on `gc.lock`, so a concurrent garbage collection
-//! (ours, which takes `gc.lock` exclusively) never deletes it.
+//! (ours or CppNix's, which take `gc.lock` exclusively) never deletes it; temp roots taken
+//! while a collection runs go to its socket (see [`gc`]).
 //!
 //! Like CppNix, the process holds a shared lock on `db/big-lock` while the store is open.
 //!
