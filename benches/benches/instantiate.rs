@@ -11,7 +11,10 @@
 //! Run: `cargo build --release -p nixrs-examples && cargo bench -p nixrs-benches --bench
 //! instantiate` (`NIXRS_BENCH_RUNS`, default 5). The `nixrs` binary is
 //! `$CARGO_TARGET_DIR/release/nixrs` or `target/release/nixrs`.
-//! IDs: `eval/instantiate/realworld`, `eval/strict-json/realworld-info`.
+//! IDs: `eval/instantiate/realworld`, `eval/strict-json/realworld-info` (all of `info.nix`,
+//! including the module system's configuration), `eval/strict-json/realworld-packages`
+//! (`-A packages info.nix`: the generated package specifications and their dependency
+//! closures, no derivations).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -152,11 +155,16 @@ fn main() {
         "mem",
         "same"
     );
-    let cases: [(&str, &[&str], bool); 2] = [
+    let cases: [(&str, &[&str], bool); 3] = [
         ("eval/instantiate/realworld", &["default.nix"], true),
         (
             "eval/strict-json/realworld-info",
             &["--eval", "--strict", "--json", "info.nix"],
+            false,
+        ),
+        (
+            "eval/strict-json/realworld-packages",
+            &["--eval", "--strict", "--json", "-A", "packages", "info.nix"],
             false,
         ),
     ];
