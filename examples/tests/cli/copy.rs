@@ -277,3 +277,75 @@ fn cppnix_copies_from_a_cache_written_by_nixrs_copy() -> R {
     )?;
     Ok(())
 }
+
+#[test]
+fn a_killed_substitution_leaves_only_valid_paths() -> R {
+    // a closure of several paths, about 6 MB of NARs, in an xz cache
+    let r1 = testkit::TempStore::new();
+    let src = testkit::tempdir();
+    let mut paths = Vec::new();
+    for i in 0..6u32 {
+        let d = src.path().join(format!("part{i}"));
+        std::fs::create_dir(&d)?;
+        let data: Vec<u8> = (0..1_000_000u32)
+            .map(|k| (k.wrapping_mul(2_654_435_761).wrapping_add(i) >> 24) as u8)
+            .collect();
+        std::fs::write(d.join("data"), data)?;
+        let p = ok(
+            nixrs_run(&["nix-store", "--store", &s(r1.root()), "--add", &s(&d)])?,
+            "add",
+        )?;
+        paths.push(p.trim().to_string());
+    }
+    let cache = testkit::tempdir();
+    let url = format!("file://{}", s(cache.path()));
+    let root1 = s(r1.root());
+    let mut args = vec!["copy", "--from", &root1, "--to", &url];
+    args.extend(paths.iter().map(String::as_str));
+    ok(nixrs_run(&args)?, "copy --to")?;
+
+    let r2 = testkit::TempStore::new();
+    let root2 = s(r2.root());
+    for delay_ms in [5u64, 20, 40, 80, 160] {
+        let mut child = Command::new(nixrs())
+            .args(["copy", "--from", &url, "--to", &root2])
+            .args(&paths)
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait()?;
+        let v = nixrs_run(&[
+            "nix-store",
+            "--store",
+            &root2,
+            "--verify",
+            "--check-contents",
+        ])?;
+        assert!(
+            v.status.success(),
+            "verify after a kill at {delay_ms} ms: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+        if let Some(nix_store) = testkit::reference("nix-store") {
+            let out = Command::new(nix_store)
+                .args(["--store", &root2, "--verify", "--check-contents"])
+                .output()?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() && !err.contains("was modified"),
+                "{err}"
+            );
+        }
+    }
+    let mut args = vec!["copy", "--from", &url, "--to", &root2];
+    args.extend(paths.iter().map(String::as_str));
+    ok(nixrs_run(&args)?, "copy --from after the kills")?;
+    for p in &paths {
+        ok(
+            nixrs_run(&["nix-store", "--store", &root2, "-q", "--hash", p])?,
+            "valid",
+        )?;
+    }
+    Ok(())
+}
