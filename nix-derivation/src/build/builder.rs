@@ -107,16 +107,107 @@ pub enum BuildError {
         /// The last lines of its log (without line ends).
         log_tail: Vec<Vec<u8>>,
     },
-    /// The builder succeeded without creating an output.
-    #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
-    MissingOutput {
+    /// A file operation on an output, the build directory or a `.drv` failed.
+    #[error("{op} '{}'", path.display())]
+    Output {
+        /// What was being done.
+        op: &'static str,
+        /// On which file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serialising an output as a NAR failed.
+    #[error("cannot serialise output '{}'", path.display())]
+    Nar {
+        /// The output's file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: nix_store::nar::Error,
+    },
+    /// A fixed output's hash is not the declared one (hashes in SRI form, as CppNix 2.8).
+    #[error(
+        "hash mismatch in fixed-output derivation '{drv}':\n         specified: {specified}\n            got:    {got}"
+    )]
+    HashMismatch {
         /// The derivation.
         drv: String,
-        /// The output name.
-        output: String,
-        /// Its path.
+        /// The declared hash.
+        specified: String,
+        /// The hash of what the builder produced.
+        got: String,
+    },
+    /// A flat fixed output that is not a non-executable regular file.
+    #[error("output path '{path}' should be a non-executable regular file since recursive hashing is not enabled (outputHashMode=flat)")]
+    FlatOutputNotRegular {
+        /// The output path.
         path: String,
     },
+    /// Outputs of one derivation refer to each other in a cycle.
+    #[error("cycle detected in build of '{drv}' in the references of output '{output}' from output '{from}'")]
+    OutputCycle {
+        /// The derivation.
+        drv: String,
+        /// The output reached again.
+        output: String,
+        /// The output it was reached from.
+        from: String,
+    },
+    /// A derivation cannot be built because some of its inputs failed.
+    #[error("{count} dependencies of derivation '{drv}' failed to build")]
+    DependenciesFailed {
+        /// The derivation.
+        drv: String,
+        /// How many of its input derivations failed.
+        count: usize,
+    },
+    /// A path to realise is not valid.
+    #[error("path '{path}' is not valid")]
+    InvalidPath {
+        /// The path.
+        path: String,
+    },
+    /// A path to build is not a `.drv`.
+    #[error("path '{path}' is not a derivation")]
+    NotADerivation {
+        /// The path.
+        path: String,
+    },
+    /// A `.drv` in the store does not parse.
+    #[error("cannot parse derivation '{path}'")]
+    BadDerivation {
+        /// The `.drv` path.
+        path: String,
+        /// Why.
+        #[source]
+        source: crate::aterm::ParseError,
+    },
+    /// The store is diverted (its store directory is not where its files are), so builders
+    /// need a sandbox that maps one onto the other; nixrs has none yet.
+    #[error("building in a store whose store directory '{store_dir}' is not its real location '{}' needs a sandbox, which nixrs does not have yet", real_store_dir.display())]
+    NeedsSandbox {
+        /// The logical store directory.
+        store_dir: String,
+        /// Where the files are.
+        real_store_dir: PathBuf,
+    },
+    /// `max-jobs` is 0 and something must be built.
+    #[error("unable to start any build; either increase '--max-jobs' or enable remote builds")]
+    NoBuildSlots,
+    /// A store operation failed.
+    #[error(transparent)]
+    Store(#[from] nix_store::store::StoreError),
+    /// An output lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] nix_store::store::local::lock::LockError),
+    /// Writing the build log failed.
+    #[error(transparent)]
+    Log(#[from] super::log::LogError),
+    /// Builds of [`super::realise::realise`] failed: every failure, in order.
+    #[error("{0}")]
+    Realise(Box<super::realise::RealiseFailure>),
 }
 
 /// How a builder process ended, when it failed.

@@ -2,7 +2,11 @@
 //!
 //! [`builder`] runs a derivation's builder the way CppNix 2.8 does without a sandbox: with
 //! exactly CppNix's environment, in a build directory, with its output captured to a log
-//! sink. Registration of the outputs in a store, the scheduler and the sandbox are not here
-//! yet.
+//! sink. [`realise`] builds whole graphs of `.drv`s in a local store (scheduling, parallel
+//! jobs, substitution, logs in [`log`]), and [`register`] turns what a builder wrote into
+//! valid paths. There is no sandbox here yet.
 
 pub mod builder;
+pub mod log;
+pub mod realise;
+pub mod register;

@@ -6,6 +6,7 @@ mod build;
 mod common;
 mod differential;
 mod fixtures;
+mod realise;
 mod roundtrip;
 mod strategy;
 mod vectors;

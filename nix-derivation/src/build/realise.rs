@@ -1,0 +1,876 @@
+//! Realising derivations in a local store: CppNix 2.8's `buildPaths` for `.drv` files.
+//!
+//! [`realise`] reads the graph of `.drv` files below the requested ones from the store,
+//! skips derivations whose outputs are all valid, asks the configured [`Substituter`] for the
+//! outputs of the others (and for missing input sources), and builds what remains in
+//! dependency order with at most [`RealiseOptions::max_jobs`] builders at once (one thread
+//! and one child process each). Each build:
+//!
+//! * locks its output paths (`<path>.lock`, CppNix's protocol) and deletes stale, invalid
+//!   files at those paths;
+//! * runs in a fresh directory `<build_dir_parent>/nix-build-<name>.drv-<n>` (mode 0700),
+//!   deleted afterwards unless it failed and [`RealiseOptions::keep_failed`] is set;
+//! * writes the builder's output to the store's log (`R/nix/var/log/nix/drvs/…bz2`, see
+//!   [`super::log`]) and to the [`BuildObserver`];
+//! * registers its outputs with [`super::register::register_outputs`] (references,
+//!   canonical metadata, NAR hashes, fixed-output hashes, one transaction), or, if anything
+//!   fails, deletes them so that nothing partial is left.
+//!
+//! Every path read or produced is recorded as a temporary GC root of the process.
+//!
+//! On a failure the remaining builds are not started (unless
+//! [`RealiseOptions::keep_going`]); builds already running finish and are registered. Each
+//! derivation that needs a failed one fails with CppNix's "N dependencies of derivation …
+//! failed to build". The error, [`BuildError::Realise`], lists every failure in the order
+//! they happened and CppNix's exit status.
+//!
+//! # Sandbox and builtins
+//! The builder runs without a sandbox ([`super::builder::run`]). This needs a store whose
+//! store directory is where its files are (a store opened with
+//! [`LocalStore::open_with_store_dir`] with `R/nix/store`, or the system store `/`): the
+//! builder is told to write `/nix/store/…`. In a *diverted* store (`--store R`, logical
+//! `/nix/store`, files in `R/nix/store`) CppNix 2.8 on Linux always uses its sandbox; we do
+//! not have one yet and return [`BuildError::NeedsSandbox`]. `builtin:` builders are not
+//! supported yet either.
+//!
+//! # Example
+//! ```no_run
+//! use nix_derivation::build::realise::{realise, RealiseOptions};
+//! use nix_derivation::store::store::local::LocalStore;
+//! use nix_derivation::store::store_path::StoreDir;
+//!
+//! let store = LocalStore::open_with_store_dir("/tmp/r", StoreDir::new("/tmp/r/nix/store")?)?;
+//! let drv = store.store_dir().parse_path("/tmp/r/nix/store/0zsw1yfz1sacy2x6sybndhjszj8ljhxy-a.drv")?;
+//! let built = realise(&store, &[drv.clone()], &RealiseOptions { max_jobs: 4, ..Default::default() })?;
+//! for (name, path) in &built[&drv] {
+//!     println!("{name}: {}", store.store_dir().display(path));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+use nix_store::store::local::lock::{LockMode, OnRelease, PathLock};
+use nix_store::store::local::LocalStore;
+use nix_store::store::Store;
+use nix_store::store_path::StorePath;
+
+use super::builder::{self, BuildError, BuildOptions};
+use super::log::LogFile;
+use super::register::{register_outputs, remove_tree};
+use crate::derivation::Derivation;
+
+/// Something that can fetch store paths instead of building them (a binary cache).
+pub trait Substituter: Send + Sync + std::fmt::Debug {
+    /// Tries to make `path` valid in `store` (with its references). Returns whether it is
+    /// valid now; `Ok(false)` when no cache has it.
+    ///
+    /// # Errors
+    /// A message saying why fetching failed; [`realise`] then builds instead, as CppNix does
+    /// after a substituter error.
+    fn substitute(&self, store: &LocalStore, path: &StorePath) -> Result<bool, String>;
+}
+
+/// Whether builders run in the sandbox (CppNix's `sandbox` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SandboxMode {
+    /// Always (an error while nixrs has no sandbox).
+    Enabled,
+    /// Never (an error for a diverted store, which needs it).
+    Disabled,
+    /// When the store needs it (a diverted store), as CppNix on Linux.
+    #[default]
+    Auto,
+}
+
+/// Receives progress and the builders' output while [`realise`] runs. Called from the build
+/// threads, so it must be `Sync`; every method has an empty default.
+pub trait BuildObserver: Send + Sync {
+    /// The derivations that will be built, dependencies first (CppNix prints "these N
+    /// derivations will be built:").
+    fn will_build(&self, _drvs: &[StorePath]) {}
+    /// A build starts (CppNix prints "building '…'...").
+    fn started(&self, _drv: &StorePath) {}
+    /// A chunk of a builder's output (standard output and standard error).
+    fn log(&self, _drv: &StorePath, _bytes: &[u8]) {}
+    /// A derivation failed (also for "dependencies failed"), as it happens.
+    fn failed(&self, _error: &BuildError) {}
+    /// Something worth a warning (a substituter error).
+    fn warning(&self, _message: &str) {}
+}
+
+/// The knobs of [`realise`].
+#[derive(Clone)]
+pub struct RealiseOptions {
+    /// How many builders may run at once (CppNix's `max-jobs`, default 1). 0 allows no
+    /// local builds.
+    pub max_jobs: usize,
+    /// Keep building what does not depend on a failed derivation (`--keep-going`).
+    pub keep_going: bool,
+    /// Keep the build directory of a failed build (`--keep-failed`).
+    pub keep_failed: bool,
+    /// What each builder gets (`NIX_BUILD_CORES`, log tail length, impure variables).
+    pub build: BuildOptions,
+    /// The sandbox setting.
+    pub sandbox: SandboxMode,
+    /// Where build directories are created (CppNix uses `TMPDIR`, else `/tmp`; the library
+    /// reads no environment, so the caller passes it). Default `/tmp`.
+    pub build_dir_parent: PathBuf,
+    /// Where to try to fetch outputs and missing inputs before building.
+    pub substituter: Option<Arc<dyn Substituter>>,
+    /// Progress and log output.
+    pub observer: Option<Arc<dyn BuildObserver>>,
+    /// Write build logs to the store's log directory (CppNix's `keep-log`, default true).
+    pub keep_log: bool,
+}
+
+impl Default for RealiseOptions {
+    fn default() -> Self {
+        RealiseOptions {
+            max_jobs: 1,
+            keep_going: false,
+            keep_failed: false,
+            build: BuildOptions::default(),
+            sandbox: SandboxMode::Auto,
+            build_dir_parent: PathBuf::from("/tmp"),
+            substituter: None,
+            observer: None,
+            keep_log: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for RealiseOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealiseOptions")
+            .field("max_jobs", &self.max_jobs)
+            .field("keep_going", &self.keep_going)
+            .field("keep_failed", &self.keep_failed)
+            .field("build", &self.build)
+            .field("sandbox", &self.sandbox)
+            .field("build_dir_parent", &self.build_dir_parent)
+            .field("substituter", &self.substituter)
+            .field("observer", &self.observer.as_ref().map(|_| "…"))
+            .field("keep_log", &self.keep_log)
+            .finish()
+    }
+}
+
+/// The outputs of realised derivations: `.drv` path → output name → output path.
+pub type Realised = BTreeMap<StorePath, BTreeMap<String, StorePath>>;
+
+/// Why [`realise`] failed.
+///
+/// As CppNix, failures of derivations that others wait for are reported as they happen
+/// ([`BuildObserver::failed`], and [`RealiseFailure::logged`]); those of requested
+/// derivations nothing else needs are kept for the end ([`RealiseFailure::roots`]).
+#[derive(Debug)]
+pub struct RealiseFailure {
+    /// Failures reported as they happened, in order.
+    pub logged: Vec<BuildError>,
+    /// Failures of requested derivations that nothing else needed: (`.drv`, error), in the
+    /// order of the request.
+    pub roots: Vec<(StorePath, BuildError)>,
+    /// The requested derivations that failed (full paths), sorted as CppNix sorts them.
+    pub failed: Vec<String>,
+    /// The outputs of the requested derivations that were realised anyway.
+    pub realised: Realised,
+}
+
+impl RealiseFailure {
+    /// Every failure: the logged ones, then those of requested derivations.
+    pub fn errors(&self) -> impl Iterator<Item = &BuildError> {
+        self.logged.iter().chain(self.roots.iter().map(|(_, e)| e))
+    }
+
+    /// CppNix 2.8's exit status for this failure (`Worker::exitStatus`): 100 for failed
+    /// builds, 102 if a fixed-output hash did not match, 1 otherwise.
+    pub fn exit_status(&self) -> i32 {
+        let mut build_failure = false;
+        let mut hash_mismatch = false;
+        for e in self.errors() {
+            match e {
+                BuildError::Failed { .. } => build_failure = true,
+                BuildError::HashMismatch { .. } => {
+                    build_failure = true;
+                    hash_mismatch = true;
+                }
+                _ => {}
+            }
+        }
+        let mut mask = 0;
+        if build_failure {
+            mask |= 0x04;
+        }
+        if hash_mismatch {
+            mask |= 0x02;
+        }
+        if mask != 0 {
+            0x60 | mask
+        } else {
+            1
+        }
+    }
+}
+
+impl std::fmt::Display for RealiseFailure {
+    /// As CppNix's final error: the failure of the one failed requested derivation, else
+    /// "build of 'A', 'B' failed".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.failed.len(), self.roots.first()) {
+            (1, Some((_, e))) => write!(f, "{e}"),
+            _ => {
+                let list: Vec<String> = self.failed.iter().map(|p| format!("'{p}'")).collect();
+                write!(f, "build of {} failed", list.join(", "))
+            }
+        }
+    }
+}
+
+/// The failures of one [`realise`] call.
+#[derive(Default)]
+struct Failures<'a> {
+    logged: Vec<BuildError>,
+    roots: Vec<(usize, BuildError)>,
+    observer: Option<&'a dyn BuildObserver>,
+    requested: BTreeSet<StorePath>,
+}
+
+impl Failures<'_> {
+    fn record(&mut self, g: &Graph, i: usize, e: BuildError) {
+        let node = &g.nodes[i];
+        if node.dependents.is_empty() && self.requested.contains(&node.path) {
+            self.roots.push((i, e));
+        } else {
+            if let Some(o) = self.observer {
+                o.failed(&e);
+            }
+            self.logged.push(e);
+        }
+    }
+}
+
+/// What [`plan`] found: what would be built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RealisePlan {
+    /// The derivations to build, dependencies first.
+    pub to_build: Vec<StorePath>,
+}
+
+/// One derivation to build.
+#[derive(Debug)]
+struct Node {
+    path: StorePath,
+    drv: Derivation,
+    outputs: BTreeMap<String, StorePath>,
+    /// Indices of input derivations that are built in this run.
+    deps: Vec<usize>,
+    dependents: Vec<usize>,
+}
+
+/// The derivation graph below the requested derivations.
+#[derive(Debug, Default)]
+struct Graph {
+    /// Derivations to build, dependencies first.
+    nodes: Vec<Node>,
+    index: HashMap<StorePath, usize>,
+    /// Derivations whose outputs are valid (or were substituted).
+    valid: HashMap<StorePath, BTreeMap<String, StorePath>>,
+}
+
+fn temp_root(store: &LocalStore, p: &StorePath) -> Result<(), BuildError> {
+    Ok(store.add_temp_root(p)?)
+}
+
+fn try_substitute(
+    store: &LocalStore,
+    options: &RealiseOptions,
+    path: &StorePath,
+) -> Result<bool, BuildError> {
+    let Some(sub) = &options.substituter else {
+        return Ok(false);
+    };
+    match sub.substitute(store, path) {
+        Ok(true) => Ok(store.is_valid_path(path)?),
+        Ok(false) => Ok(false),
+        Err(message) => {
+            if let Some(o) = &options.observer {
+                o.warning(&format!(
+                    "substituting '{}' failed: {message}",
+                    store.store_dir().display(path)
+                ));
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// Reads and parses a valid `.drv` of the store.
+fn read_drv(store: &LocalStore, path: &StorePath) -> Result<Derivation, BuildError> {
+    let shown = store.store_dir().display(path);
+    if !path.name().ends_with(".drv") {
+        return Err(BuildError::NotADerivation { path: shown });
+    }
+    if !store.is_valid_path(path)? {
+        return Err(BuildError::InvalidPath { path: shown });
+    }
+    let real = store.real_path(path);
+    let bytes = std::fs::read(&real).map_err(|source| BuildError::Output {
+        op: "cannot read",
+        path: real,
+        source,
+    })?;
+    Derivation::parse(&bytes, store.store_dir()).map_err(|source| BuildError::BadDerivation {
+        path: shown,
+        source,
+    })
+}
+
+fn output_paths(
+    store: &LocalStore,
+    path: &StorePath,
+    drv: &Derivation,
+) -> Result<BTreeMap<String, StorePath>, BuildError> {
+    let _ = (store, path);
+    drv.outputs
+        .iter()
+        .map(|(name, out)| {
+            out.path()
+                .cloned()
+                .map(|p| (name.clone(), p))
+                .ok_or(BuildError::Unsupported {
+                    what: "content-addressed (floating, deferred or impure) outputs",
+                })
+        })
+        .collect()
+}
+
+/// Walks the graph below `roots`: which derivations need building (dependencies first).
+fn discover(
+    store: &LocalStore,
+    roots: &[StorePath],
+    options: &RealiseOptions,
+    substitute: bool,
+) -> Result<Graph, BuildError> {
+    let mut g = Graph::default();
+    // Explicit DFS: (path, children pushed?)
+    let mut seen: BTreeSet<StorePath> = BTreeSet::new();
+    let mut parsed: HashMap<StorePath, (Derivation, BTreeMap<String, StorePath>)> = HashMap::new();
+    for root in roots {
+        let mut stack: Vec<(StorePath, bool)> = vec![(root.clone(), false)];
+        while let Some((p, expanded)) = stack.pop() {
+            if expanded {
+                let (drv, outputs) = parsed
+                    .remove(&p)
+                    .expect("an expanded derivation was parsed first");
+                let deps: Vec<usize> = drv
+                    .input_drvs
+                    .keys()
+                    .filter_map(|d| g.index.get(d).copied())
+                    .collect();
+                let i = g.nodes.len();
+                for &d in &deps {
+                    g.nodes[d].dependents.push(i);
+                }
+                g.index.insert(p.clone(), i);
+                g.nodes.push(Node {
+                    path: p,
+                    drv,
+                    outputs,
+                    deps,
+                    dependents: Vec::new(),
+                });
+                continue;
+            }
+            if !seen.insert(p.clone()) {
+                continue;
+            }
+            temp_root(store, &p)?;
+            if substitute && !store.is_valid_path(&p)? {
+                try_substitute(store, options, &p)?;
+            }
+            let drv = read_drv(store, &p)?;
+            let outputs = output_paths(store, &p, &drv)?;
+            let mut all_valid = true;
+            for out in outputs.values() {
+                temp_root(store, out)?;
+                let ok = store.is_valid_path(out)?
+                    || (substitute && try_substitute(store, options, out)?);
+                if !ok {
+                    all_valid = false;
+                }
+            }
+            if all_valid {
+                g.valid.insert(p, outputs);
+                continue;
+            }
+            for src in &drv.input_srcs {
+                temp_root(store, src)?;
+                let ok = store.is_valid_path(src)?
+                    || (substitute && try_substitute(store, options, src)?);
+                if !ok {
+                    return Err(BuildError::MissingInput {
+                        path: store.store_dir().display(src),
+                    });
+                }
+            }
+            stack.push((p.clone(), true));
+            for input in drv.input_drvs.keys().rev() {
+                if !seen.contains(input) {
+                    stack.push((input.clone(), false));
+                }
+            }
+            parsed.insert(p, (drv, outputs));
+        }
+    }
+    Ok(g)
+}
+
+/// What [`realise`] would build, without building or substituting anything (`--dry-run`).
+///
+/// # Errors
+/// A requested or input derivation that is not valid or cannot be parsed, an input source
+/// that is not valid, store errors.
+pub fn plan(
+    store: &LocalStore,
+    drv_paths: &[StorePath],
+    options: &RealiseOptions,
+) -> Result<RealisePlan, BuildError> {
+    let g = discover(store, drv_paths, options, false)?;
+    Ok(RealisePlan {
+        to_build: g.nodes.into_iter().map(|n| n.path).collect(),
+    })
+}
+
+/// The closure of the inputs of a derivation, with a memo of references shared by the
+/// builds of one [`realise`] call.
+#[derive(Debug, Default)]
+struct RefMemo {
+    refs: Mutex<HashMap<StorePath, Arc<BTreeSet<StorePath>>>>,
+}
+
+impl RefMemo {
+    fn references(
+        &self,
+        store: &LocalStore,
+        p: &StorePath,
+    ) -> Result<Arc<BTreeSet<StorePath>>, BuildError> {
+        if let Some(r) = self.lock().get(p) {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(store.query_references(p)?);
+        self.lock().insert(p.clone(), r.clone());
+        Ok(r)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StorePath, Arc<BTreeSet<StorePath>>>> {
+        self.refs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn closure(
+        &self,
+        store: &LocalStore,
+        start: impl IntoIterator<Item = StorePath>,
+    ) -> Result<BTreeSet<StorePath>, BuildError> {
+        let mut out = BTreeSet::new();
+        let mut todo: Vec<StorePath> = start.into_iter().collect();
+        while let Some(p) = todo.pop() {
+            if out.contains(&p) {
+                continue;
+            }
+            for r in self.references(store, &p)?.iter() {
+                if !out.contains(r) {
+                    todo.push(r.clone());
+                }
+            }
+            out.insert(p);
+        }
+        Ok(out)
+    }
+}
+
+/// The counter of CppNix's `createTempDir` (per process).
+static BUILD_DIR_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Creates `<parent>/nix-build-<name>-<n>` (mode 0700) with the first free `n`.
+fn create_build_dir(parent: &Path, drv: &StorePath) -> Result<PathBuf, BuildError> {
+    use std::os::unix::fs::DirBuilderExt;
+    loop {
+        let n = BUILD_DIR_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = parent.join(format!("nix-build-{}-{n}", drv.name()));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(source) => {
+                return Err(BuildError::Output {
+                    op: "cannot create build directory",
+                    path: dir,
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// The log sink of one build: the compressed log file and the observer.
+struct LogTee<'a> {
+    file: Option<LogFile>,
+    observer: Option<&'a dyn BuildObserver>,
+    drv: &'a StorePath,
+}
+
+impl Write for LogTee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(f) = &mut self.file {
+            f.write_all(buf)?;
+        }
+        if let Some(o) = self.observer {
+            o.log(self.drv, buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether the store's paths are named where its files are (builders can run unsandboxed).
+fn is_diverted(store: &LocalStore) -> bool {
+    store.store_dir().to_path() != store.layout().real_store_dir()
+}
+
+/// Builds one derivation whose inputs are all valid, and registers its outputs.
+fn build_one(
+    store: &LocalStore,
+    node: &Node,
+    memo: &RefMemo,
+    options: &RealiseOptions,
+) -> Result<BTreeMap<String, StorePath>, BuildError> {
+    let sd = store.store_dir();
+    // Lock the outputs (CppNix's protocol), then look again: another process may have built
+    // them meanwhile.
+    let mut locks = Vec::new();
+    for out in node.outputs.values() {
+        let mut name = store.real_path(out).into_os_string();
+        name.push(".lock");
+        locks.push(PathLock::acquire(
+            Path::new(&name),
+            LockMode::Wait,
+            OnRelease::Delete,
+        )?);
+    }
+    let mut valid = 0;
+    for out in node.outputs.values() {
+        if store.is_valid_path(out)? {
+            valid += 1;
+        } else {
+            remove_tree(&store.real_path(out))?;
+        }
+    }
+    if valid == node.outputs.len() {
+        return Ok(node.outputs.clone());
+    }
+    if valid > 0 {
+        return Err(BuildError::Unsupported {
+            what: "a derivation some of whose outputs are already valid",
+        });
+    }
+    if node.drv.is_builtin() {
+        return Err(BuildError::Unsupported {
+            what: "with a builtin: builder",
+        });
+    }
+    let diverted = is_diverted(store);
+    match options.sandbox {
+        SandboxMode::Enabled => {
+            return Err(BuildError::Unsupported {
+                what: "in the sandbox",
+            })
+        }
+        SandboxMode::Auto | SandboxMode::Disabled if diverted => {
+            return Err(BuildError::NeedsSandbox {
+                store_dir: sd.to_string(),
+                real_store_dir: store.layout().real_store_dir(),
+            })
+        }
+        _ => {}
+    }
+
+    let mut inputs: Vec<StorePath> = node.drv.input_srcs.iter().cloned().collect();
+    for (input, wanted) in &node.drv.input_drvs {
+        let outs = store.query_derivation_outputs(input)?;
+        for w in wanted {
+            match outs.get(w) {
+                Some(p) => inputs.push(p.clone()),
+                None => {
+                    return Err(BuildError::MissingInput {
+                        path: format!("{}!{w}", sd.display(input)),
+                    })
+                }
+            }
+        }
+    }
+    let closure = memo.closure(store, inputs)?;
+
+    let observer = options.observer.as_deref();
+    if let Some(o) = observer {
+        o.started(&node.path);
+    }
+    let file = if options.keep_log {
+        Some(LogFile::create(&store.layout().log_dir(), &node.path)?)
+    } else {
+        None
+    };
+    let mut tee = LogTee {
+        file,
+        observer,
+        drv: &node.path,
+    };
+    let build_dir = create_build_dir(&options.build_dir_parent, &node.path)?;
+    let ran = builder::run(
+        &node.drv,
+        Some(&node.path),
+        sd,
+        &build_dir,
+        &options.build,
+        &mut tee,
+    );
+    let logged = match tee.file.take() {
+        Some(f) => f.finish().map_err(BuildError::from),
+        None => Ok(()),
+    };
+    let result = ran
+        .and(logged)
+        .and_then(|()| register_outputs(store, &node.path, &node.drv, &closure));
+    match result {
+        Ok(infos) => {
+            let _ = remove_tree(&build_dir);
+            Ok(infos.into_iter().map(|(n, i)| (n, i.path)).collect())
+        }
+        Err(e) => {
+            for out in node.outputs.values() {
+                let _ = remove_tree(&store.real_path(out));
+            }
+            if !options.keep_failed {
+                let _ = remove_tree(&build_dir);
+            }
+            Err(e)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Built,
+    Failed,
+}
+
+/// Builds the derivations `drv_paths` (and everything they need) in `store`; returns their
+/// outputs. See the module docs.
+///
+/// # Errors
+/// [`BuildError::Realise`] with every failure when builds fail; other variants for problems
+/// found before building (an invalid or unparsable `.drv`, a missing input source,
+/// `max_jobs` = 0 with something to build, store errors).
+pub fn realise(
+    store: &LocalStore,
+    drv_paths: &[StorePath],
+    options: &RealiseOptions,
+) -> Result<Realised, BuildError> {
+    let g = discover(store, drv_paths, options, true)?;
+    if !g.nodes.is_empty() {
+        if options.max_jobs == 0 {
+            return Err(BuildError::NoBuildSlots);
+        }
+        if let Some(o) = &options.observer {
+            let list: Vec<StorePath> = g.nodes.iter().map(|n| n.path.clone()).collect();
+            o.will_build(&list);
+        }
+    }
+    let n = g.nodes.len();
+    let mut state = vec![State::Waiting; n];
+    let mut remaining: Vec<usize> = g.nodes.iter().map(|n| n.deps.len()).collect();
+    let mut failed_deps = vec![0usize; n];
+    let mut built: Vec<Option<BTreeMap<String, StorePath>>> = vec![None; n];
+    let mut errors = Failures {
+        observer: options.observer.as_deref(),
+        requested: drv_paths.iter().cloned().collect(),
+        ..Failures::default()
+    };
+    let mut ready: VecDeque<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
+    let memo = RefMemo::default();
+
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(usize, Result<BTreeMap<String, StorePath>, BuildError>)>();
+        let mut running = 0usize;
+        let mut stop = false;
+        loop {
+            while !stop && running < options.max_jobs {
+                let Some(i) = ready.pop_front() else { break };
+                state[i] = State::Running;
+                running += 1;
+                let tx = tx.clone();
+                let node = &g.nodes[i];
+                let memo = &memo;
+                scope.spawn(move || {
+                    let r = build_one(store, node, memo, options);
+                    let _ = tx.send((i, r));
+                });
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok((i, result)) = rx.recv() else { break };
+            running -= 1;
+            match result {
+                Ok(outputs) => {
+                    state[i] = State::Built;
+                    built[i] = Some(outputs);
+                    for &d in &g.nodes[i].dependents {
+                        remaining[d] -= 1;
+                        if remaining[d] == 0 && state[d] == State::Waiting {
+                            if failed_deps[d] > 0 {
+                                fail_cascade(
+                                    &g,
+                                    d,
+                                    &mut state,
+                                    &mut remaining,
+                                    &mut failed_deps,
+                                    &mut errors,
+                                    options.keep_going,
+                                    store,
+                                );
+                            } else {
+                                ready.push_back(d);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    errors.record(&g, i, e);
+                    state[i] = State::Failed;
+                    propagate_failure(
+                        &g,
+                        i,
+                        &mut state,
+                        &mut remaining,
+                        &mut failed_deps,
+                        &mut errors,
+                        options.keep_going,
+                        store,
+                    );
+                    if !options.keep_going {
+                        stop = true;
+                    }
+                }
+            }
+        }
+    });
+
+    let mut realised = Realised::new();
+    let mut failed = BTreeSet::new();
+    for p in drv_paths {
+        if let Some(outs) = g.valid.get(p) {
+            realised.insert(p.clone(), outs.clone());
+        } else if let Some(&i) = g.index.get(p) {
+            match (&built[i], state[i]) {
+                (Some(outs), _) => {
+                    realised.insert(p.clone(), outs.clone());
+                }
+                (None, State::Failed) => {
+                    failed.insert(p.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    if errors.logged.is_empty() && errors.roots.is_empty() {
+        return Ok(realised);
+    }
+    // Requested derivations in the order requested.
+    let order: HashMap<&StorePath, usize> =
+        drv_paths.iter().enumerate().map(|(k, p)| (p, k)).collect();
+    let mut roots = errors.roots;
+    roots.sort_by_key(|(i, _)| order.get(&g.nodes[*i].path).copied());
+    Err(BuildError::Realise(Box::new(RealiseFailure {
+        logged: errors.logged,
+        roots: roots
+            .into_iter()
+            .map(|(i, e)| (g.nodes[i].path.clone(), e))
+            .collect(),
+        failed: failed
+            .iter()
+            .map(|p| store.store_dir().display(p))
+            .collect(),
+        realised,
+    })))
+}
+
+/// Node `i` failed: its dependents learn it; those that can no longer build fail too.
+#[allow(clippy::too_many_arguments)]
+fn propagate_failure(
+    g: &Graph,
+    i: usize,
+    state: &mut [State],
+    remaining: &mut [usize],
+    failed_deps: &mut [usize],
+    errors: &mut Failures<'_>,
+    keep_going: bool,
+    store: &LocalStore,
+) {
+    for &d in &g.nodes[i].dependents {
+        failed_deps[d] += 1;
+        remaining[d] -= 1;
+        // Without keep-going a derivation fails as soon as one input fails (CppNix's
+        // waiteeDone); with it, once all its inputs are finished.
+        if state[d] == State::Waiting && (!keep_going || remaining[d] == 0) {
+            fail_cascade(
+                g,
+                d,
+                state,
+                remaining,
+                failed_deps,
+                errors,
+                keep_going,
+                store,
+            );
+        }
+    }
+}
+
+/// Node `d` fails because `failed_deps[d]` of its inputs failed.
+#[allow(clippy::too_many_arguments)]
+fn fail_cascade(
+    g: &Graph,
+    d: usize,
+    state: &mut [State],
+    remaining: &mut [usize],
+    failed_deps: &mut [usize],
+    errors: &mut Failures<'_>,
+    keep_going: bool,
+    store: &LocalStore,
+) {
+    state[d] = State::Failed;
+    let e = BuildError::DependenciesFailed {
+        drv: store.store_dir().display(&g.nodes[d].path),
+        count: failed_deps[d],
+    };
+    errors.record(g, d, e);
+    propagate_failure(
+        g,
+        d,
+        state,
+        remaining,
+        failed_deps,
+        errors,
+        keep_going,
+        store,
+    );
+}
