@@ -107,6 +107,16 @@ pub enum BuildError {
         /// The last lines of its log (without line ends).
         log_tail: Vec<Vec<u8>>,
     },
+    /// The builder succeeded without creating an output.
+    #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
+    MissingOutput {
+        /// The derivation.
+        drv: String,
+        /// The output name.
+        output: String,
+        /// Its path.
+        path: String,
+    },
     /// A file operation on an output, the build directory or a `.drv` failed.
     #[error("{op} '{}'", path.display())]
     Output {

@@ -75,6 +75,23 @@ pub trait Substituter: Send + Sync + std::fmt::Debug {
     fn substitute(&self, store: &LocalStore, path: &StorePath) -> Result<bool, String>;
 }
 
+/// Binary caches ([`nix_store::cache::Substituters`]) substitute outputs: a path is fetched
+/// with its missing references, checked against the narinfo and registered atomically.
+impl Substituter for nix_store::cache::Substituters {
+    fn substitute(&self, store: &LocalStore, path: &StorePath) -> Result<bool, String> {
+        self.substitute_path(store, path).map_err(|e| {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(": ");
+                message.push_str(&s.to_string());
+                source = s.source();
+            }
+            message
+        })
+    }
+}
+
 /// Whether builders run in the sandbox (CppNix's `sandbox` setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SandboxMode {

@@ -275,7 +275,7 @@ fn failures_register_nothing_and_say_why() -> TestResult {
     let rec = Arc::new(Recorder::default());
     let mut opts = options(tmp.path());
     opts.observer = Some(rec.clone());
-    let f = realise_error(&store, &[dep.clone()], &opts)?;
+    let f = realise_error(&store, std::slice::from_ref(&dep), &opts)?;
     assert_eq!(f.exit_status(), 100);
     assert_eq!(f.logged.len(), 1);
     match &f.logged[0] {
@@ -308,14 +308,14 @@ fn failures_register_nothing_and_say_why() -> TestResult {
     assert!(out.stdout.starts_with(b"line 1\nline 2\n"));
 
     // Wrong fixed-output hash: CppNix's message and status.
-    let f = realise_error(&store, &[badfod.clone()], &opts)?;
+    let f = realise_error(&store, std::slice::from_ref(&badfod), &opts)?;
     assert_eq!(f.exit_status(), 102);
     assert_eq!(
         f.to_string(),
         format!("hash mismatch in fixed-output derivation '{}':\n         specified: sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n            got:    sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=", sd.display(&badfod))
     );
     // Cycles between outputs, and missing outputs.
-    let f = realise_error(&store, &[cycle.clone()], &opts)?;
+    let f = realise_error(&store, std::slice::from_ref(&cycle), &opts)?;
     assert_eq!(
         f.to_string(),
         format!(
@@ -323,7 +323,7 @@ fn failures_register_nothing_and_say_why() -> TestResult {
             sd.display(&cycle)
         )
     );
-    let f = realise_error(&store, &[noout.clone()], &opts)?;
+    let f = realise_error(&store, std::slice::from_ref(&noout), &opts)?;
     assert_eq!(f.exit_status(), 1);
     assert!(f
         .to_string()
