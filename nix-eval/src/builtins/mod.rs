@@ -13,6 +13,7 @@
 mod arith;
 mod attrs;
 mod control;
+mod fetch;
 mod lists;
 mod misc;
 mod serialize;
@@ -67,11 +68,12 @@ const GLOBAL_NAMES: &[&str] = &[
     "true",
 ];
 
-fn families() -> [&'static [PrimOp]; 7] {
+fn families() -> [&'static [PrimOp]; 8] {
     [
         arith::PRIMOPS,
         attrs::PRIMOPS,
         control::PRIMOPS,
+        fetch::PRIMOPS,
         lists::PRIMOPS,
         misc::PRIMOPS,
         serialize::PRIMOPS,

@@ -1,5 +1,6 @@
 //! Integration tests of nix-eval, one module per area (mirrors `src/`).
 
 mod core;
+mod fetch;
 mod parse;
 mod vectors;
