@@ -12,14 +12,15 @@
 //!
 //! Like CppNix, the process holds a shared lock on `db/big-lock` while the store is open.
 //!
-//! Durability: a single add ([`Store::add_path`], [`Store::add_text`], [`Store::add_nar`])
-//! fsyncs the new files and the store directory before registering the path. A batch
-//! ([`LocalStore::add_many`], which `nix-store --add A B C…` uses) moves up to
+//! Durability ([`Durability`], set with [`LocalStore::set_durability`]): by default, as
+//! CppNix 2.8, nothing is fsynced; a path is registered only after its complete contents are
+//! in place, so a killed process leaves at most an unregistered object, which the next add
+//! of the same path replaces and the garbage collector removes. With [`Durability::Full`]
+//! the contents are also on disk before registration: a single add ([`Store::add_path`],
+//! [`Store::add_text`], [`Store::add_nar`]) fsyncs the new files and the store directory,
+//! and a batch ([`LocalStore::add_many`], which `nix-store --add A B C…` uses) moves up to
 //! [`BATCH_CHUNK`] objects into place, syncs the store's file system once (`syncfs`), and
-//! then registers them all in one transaction. Either way a path is registered only after its
-//! complete contents are in place and on disk; a crash before that leaves at most an
-//! unregistered object, which the next add of the same path replaces and the garbage
-//! collector removes.
+//! then registers them all in one transaction.
 
 pub mod db;
 pub mod gc;
@@ -54,6 +55,7 @@ pub struct LocalStore {
     gc_shared: Mutex<GcShared>,
     roots_socket: Mutex<Option<std::os::unix::net::UnixStream>>,
     counter: AtomicU64,
+    durability: Durability,
 }
 
 /// How many objects [`LocalStore::add_many`] moves into place before it syncs and registers
@@ -85,9 +87,29 @@ pub enum AddItem<'a> {
     },
 }
 
+/// How hard a [`LocalStore`] works to make new paths survive a power loss or an operating
+/// system crash. A killed *process* never leaves a registered path without its complete
+/// contents, whatever the setting: contents are renamed into place before the database
+/// transaction that registers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// As CppNix 2.8, which fsyncs nothing it adds: contents are written and renamed into
+    /// place, then registered (the database runs in WAL mode with `synchronous = normal`, as
+    /// CppNix's). After a power loss, a registered path may have lost recent contents; `verify
+    /// --check-contents` reports it, as it would for CppNix.
+    #[default]
+    CppNix,
+    /// A single add fsyncs the new files and the store directory before it registers the
+    /// path; [`LocalStore::add_many`] syncs the file system once per [`BATCH_CHUNK`] objects.
+    Full,
+}
+
 /// When new objects reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SyncMode {
+    /// Leave it to the kernel ([`Durability::CppNix`]).
+    None,
     /// fsync each file as it is written and the store directory after the rename.
     PerPath,
     /// One `syncfs` per chunk, before registration.
@@ -177,6 +199,7 @@ impl LocalStore {
             gc_shared: Mutex::new(GcShared::default()),
             roots_socket: Mutex::new(None),
             counter: AtomicU64::new(0),
+            durability: Durability::default(),
         })
     }
 
@@ -196,6 +219,32 @@ impl LocalStore {
         let mut store = Self::open(root)?;
         store.store_dir = store_dir;
         Ok(store)
+    }
+
+    /// Sets how new paths are synced to disk (see [`Durability`]; the default is CppNix's).
+    ///
+    /// ```
+    /// use nix_store::store::local::{Durability, LocalStore};
+    /// let root = tempfile::tempdir()?;
+    /// let mut store = LocalStore::open(root.path())?;
+    /// store.set_durability(Durability::Full);
+    /// assert_eq!(store.durability(), Durability::Full);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_durability(&mut self, durability: Durability) {
+        self.durability = durability;
+    }
+
+    /// How new paths are synced to disk.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    fn single_sync(&self) -> SyncMode {
+        match self.durability {
+            Durability::Full => SyncMode::PerPath,
+            Durability::CppNix => SyncMode::None,
+        }
     }
 
     /// The store's layout (where its files are).
@@ -473,6 +522,7 @@ impl LocalStore {
         let batch = std::mem::take(pending);
         let dir = self.layout.real_store_dir();
         match sync {
+            SyncMode::None => {}
             SyncMode::PerPath => sync_dir(&dir)?,
             SyncMode::Batch => {
                 let d = File::open(&dir).map_err(io_err("cannot open", &dir))?;
@@ -535,7 +585,11 @@ impl LocalStore {
         items: &[AddItem<'_>],
         on_added: &mut dyn FnMut(usize, &StorePath),
     ) -> Result<Vec<StorePath>, StoreError> {
-        self.add_items(items, SyncMode::Batch, on_added)
+        let sync = match self.durability {
+            Durability::Full => SyncMode::Batch,
+            Durability::CppNix => SyncMode::None,
+        };
+        self.add_items(items, sync, on_added)
     }
 
     fn add_items(
@@ -831,7 +885,7 @@ impl Store for LocalStore {
             options,
             references,
         };
-        let mut out = self.add_items(&[item], SyncMode::PerPath, &mut |_, _| {})?;
+        let mut out = self.add_items(&[item], self.single_sync(), &mut |_, _| {})?;
         Ok(out.pop().expect("one item gives one path"))
     }
 
@@ -846,7 +900,7 @@ impl Store for LocalStore {
             contents,
             references,
         };
-        let mut out = self.add_items(&[item], SyncMode::PerPath, &mut |_, _| {})?;
+        let mut out = self.add_items(&[item], self.single_sync(), &mut |_, _| {})?;
         Ok(out.pop().expect("one item gives one path"))
     }
 
@@ -861,7 +915,7 @@ impl Store for LocalStore {
         let tmp = self.temp_dir();
         let mut hashing = nix_nar::hash::HashingReader::new(nar);
         let options = nix_nar::restore::Options {
-            fsync: true,
+            fsync: self.durability == Durability::Full,
             ..Default::default()
         };
         let restored =
@@ -898,7 +952,7 @@ impl Store for LocalStore {
         if let Placed::Moved(p) = self.place(&tmp, info, &pending)? {
             pending.push(*p);
         }
-        self.flush(&mut pending, SyncMode::PerPath)
+        self.flush(&mut pending, self.single_sync())
     }
 
     fn nar_from_path(&self, path: &StorePath, out: &mut dyn Write) -> Result<u64, StoreError> {
@@ -1231,6 +1285,49 @@ mod tests {
             assert!(
                 out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("modified")
             );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn full_durability_adds_the_same_objects() -> TestResult {
+        let src = testkit::tempdir();
+        let files = sources(src.path(), 3)?;
+        let none = BTreeSet::new();
+        let a = testkit::tempdir();
+        let mut full = LocalStore::open(a.path())?;
+        full.set_durability(Durability::Full);
+        let b = testkit::tempdir();
+        let plain = LocalStore::open(b.path())?;
+        for store in [&full, &plain] {
+            store.add_path("f0", &files[0], AddOptions::default(), &none)?;
+            store.add_text("t", b"text", &none)?;
+            store.add_many(&[AddItem::Path {
+                name: "f1",
+                source: &files[1],
+                options: AddOptions::default(),
+                references: &none,
+            }])?;
+        }
+        let c = testkit::tempdir();
+        let mut imported = LocalStore::open(c.path())?;
+        imported.set_durability(Durability::Full);
+        for p in full.query_all_valid_paths()? {
+            let mut nar = Vec::new();
+            full.nar_from_path(&p, &mut nar)?;
+            let info = full.query_path_info(&p)?.ok_or("info")?;
+            imported.add_nar(&info, &mut &nar[..])?;
+        }
+        assert_eq!(
+            full.query_all_valid_paths()?,
+            plain.query_all_valid_paths()?
+        );
+        assert_eq!(
+            full.query_all_valid_paths()?,
+            imported.query_all_valid_paths()?
+        );
+        for s in [&full, &plain, &imported] {
+            assert!(s.verify(true, false)?.is_clean());
         }
         Ok(())
     }
