@@ -37,6 +37,8 @@ native commands:
   eval [--strict] [--json] (-E EXPR | FILE)
   derivation show [--store ROOT] [--store-dir DIR] DRV…
   derivation path [--store-dir DIR] FILE…
+  build [--store R] [-j N] [--keep-going] [--keep-failed] [-Q] DRV…
+  log [--store R] PATH…
 
 CppNix command lines (also through a symlink of that name):
   nix-store …   nix-hash …   nix-instantiate …   nix-build …   nix-env …
@@ -87,6 +89,8 @@ fn dispatch(program: &str, args: &[OsString]) -> CmdResult {
         // native commands
         "nar" => cmd::nar::main(args),
         "derivation" => cmd::derivation::main(args),
+        "build" => cmd::build::main(args),
+        "log" => cmd::build::log_main(args),
         "hash" => cmd::hash::main(args),
         "store" => cmd::store::main(args),
         "profile" => cmd::profile::main(args),

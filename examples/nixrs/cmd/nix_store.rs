@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 
-use super::{key, nar, store};
+use super::{build, key, nar, store};
 use crate::util::{CmdError, CmdResult};
 
 /// A handler for one `nix-store` operation.
@@ -28,6 +28,8 @@ fn handler(op: &str) -> Option<Handler> {
         "--import" => store::nix_store_import,
         "--restore" => nar::nix_store_restore,
         "--generate-binary-cache-key" => key::nix_store_generate_key,
+        "--realise" | "-r" => build::nix_store_realise,
+        "--read-log" | "-l" => build::nix_store_read_log,
         _ => return None,
     })
 }
@@ -35,11 +37,7 @@ fn handler(op: &str) -> Option<Handler> {
 /// Operation flags CppNix knows that we do not implement yet (so we say so instead of
 /// "unknown flag").
 const KNOWN_OPS: &[&str] = &[
-    "--realise",
-    "-r",
     "--print-env",
-    "--read-log",
-    "-l",
     "--dump-db",
     "--load-db",
     "--verify-path",
