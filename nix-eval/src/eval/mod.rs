@@ -32,8 +32,9 @@ pub const MAX_DEPTH: usize = 1_000_000;
 /// recursion goes up and down repeatedly; deeper recursion still grows in 16 MiB segments.
 pub const BIG_STACK: usize = 1 << 30;
 
-/// Most environments kept in [`EvalState`]'s pool.
-const ENV_POOL: usize = 64;
+/// Most environments (and thunks) kept in [`EvalState`]'s pools: enough for the frames of a
+/// 10^4-deep recursion to be reused by the next one, at most ~2 MiB.
+const ENV_POOL: usize = 1 << 14;
 
 /// Runs `f` on a stack segment of [`BIG_STACK`] bytes unless already on one.
 pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> R {
@@ -169,8 +170,8 @@ impl EvalState {
             io,
             globals: HashMap::new(),
             builtins: Value::Null,
-            env_pool: Vec::with_capacity(ENV_POOL),
-            thunk_pool: Vec::with_capacity(ENV_POOL),
+            env_pool: Vec::new(),
+            thunk_pool: Vec::new(),
             import_cache: HashMap::new(),
             sym,
             regex_cache: HashMap::new(),
@@ -533,6 +534,9 @@ impl EvalState {
                     match op {
                         BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
                         BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
+                        BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
+                            return Ok(Value::Int(x / y))
+                        }
                         BinOp::Lt => return Ok(Value::Bool(x < y)),
                         BinOp::Gt => return Ok(Value::Bool(x > y)),
                         BinOp::Le => return Ok(Value::Bool(x <= y)),
