@@ -124,19 +124,38 @@ impl Attrs {
     fn entries(&self) -> &[Attr] {
         match &self.base {
             None => &self.entries,
-            Some(base) => self
-                .flat
-                .get_or_init(|| merge(&base.flattened(), &self.entries)),
+            Some(_) => self.flat.get_or_init(|| self.flattened().into_owned()),
         }
     }
 
     /// The flat entries without caching them in this layer (a cached array is reused).
+    ///
+    /// The small upper layers are combined first (the topmost entry of a name wins) and then
+    /// merged once with the flat set at the bottom, so flattening `n` entries under `k` layers
+    /// costs one pass over `n`, not `k`.
     fn flattened(&self) -> std::borrow::Cow<'_, [Attr]> {
-        match (&self.base, self.flat.get()) {
-            (None, _) => std::borrow::Cow::Borrowed(&self.entries),
-            (Some(_), Some(f)) => std::borrow::Cow::Borrowed(f),
-            (Some(base), None) => std::borrow::Cow::Owned(merge(&base.flattened(), &self.entries)),
-        }
+        let mut set = match (&self.base, self.flat.get()) {
+            (None, _) => return std::borrow::Cow::Borrowed(&self.entries),
+            (Some(_), Some(f)) => return std::borrow::Cow::Borrowed(f),
+            (Some(_), None) => self,
+        };
+        // collect the upper layers, top first, down to a flat (or already flattened) set
+        let mut tops: Vec<&Attr> = Vec::new();
+        let bottom: &[Attr] = loop {
+            match (&set.base, set.flat.get()) {
+                (None, _) => break &set.entries,
+                (Some(_), Some(f)) => break f,
+                (Some(base), None) => {
+                    tops.extend(set.entries.iter());
+                    set = base;
+                }
+            }
+        };
+        // stable: among equal names the one from the highest layer stays first
+        tops.sort_by_key(|a| a.name);
+        tops.dedup_by(|later, earlier| later.name == earlier.name);
+        let tops: Vec<Attr> = tops.into_iter().cloned().collect();
+        std::borrow::Cow::Owned(merge(bottom, &tops))
     }
 
     /// The entries in symbol-id order.
