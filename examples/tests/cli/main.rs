@@ -1,6 +1,7 @@
 //! Integration tests of the `nixrs` binary, one module per command family. Differential
 //! modules compare against the reference CppNix binaries (see `testkit::reference`).
 
+mod build;
 mod copy;
 mod derivation;
 mod eval;

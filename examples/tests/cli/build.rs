@@ -1,0 +1,150 @@
+//! `nixrs nix-store -r` and `-l` against CppNix 2.8 on the same non-diverted store
+//! (`local?store=R/nix/store&state=R/nix/var/nix&log=R/nix/var/log/nix`): failures give the same
+//! standard error and exit code, successes the same standard output, and each side reads the
+//! other's logs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn url(root: &Path) -> String {
+    let r = root.display();
+    format!("local?store={r}/nix/store&state={r}/nix/var/nix&log={r}/nix/var/log/nix")
+}
+
+const OPTS: [&str; 6] = [
+    "--option",
+    "build-users-group",
+    "",
+    "--option",
+    "substituters",
+    "",
+];
+
+fn run(bin: &Path, root: &Path, args: &[&str]) -> std::io::Result<Output> {
+    run_with(bin, &[], root, args)
+}
+
+fn run_with(bin: &Path, prefix: &[&str], root: &Path, args: &[&str]) -> std::io::Result<Output> {
+    Command::new(bin)
+        .args(prefix)
+        .args(["--store", &url(root)])
+        .args(args)
+        .args(OPTS)
+        .args(["--option", "sandbox", "false"])
+        .current_dir(root)
+        .output()
+}
+
+fn ours(root: &Path, args: &[&str]) -> std::io::Result<Output> {
+    run_with(&crate::nixrs(), &["nix-store"], root, args)
+}
+
+#[test]
+fn realise_and_read_log_like_cppnix() -> TestResult {
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    if !Path::new("/bin/busybox").exists() {
+        eprintln!("SKIP: /bin/busybox is missing");
+        return Ok(());
+    }
+    let root = testkit::tempdir();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("bb/bin"))?;
+    std::fs::copy("/bin/busybox", r.join("bb/bin/busybox"))?;
+    std::os::unix::fs::symlink("busybox", r.join("bb/bin/sh"))?;
+    let add = Command::new(&nix_store)
+        .args(["--store", &url(r), "--add"])
+        .arg(r.join("bb"))
+        .output()?;
+    let bb = String::from_utf8(add.stdout)?.trim().to_string();
+    let nix = format!(
+        r#"let sh = "${{builtins.storePath "{bb}"}}/bin/sh"; mk = name: script: extra: derivation ({{ inherit name; system = "x86_64-linux"; builder = sh; args = [ "-c" script ]; }} // extra); in rec {{
+  fail = mk "fail" "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; exit 3" {{}};
+  dep = mk "dep" "echo ${{fail}} > $out" {{}};
+  a = mk "a" "echo hello from a; echo a > $out" {{}};
+  multi = mk "multi" "echo ${{a}} > $out; echo $out > $dev" {{ outputs = [ "out" "dev" ]; }};
+}}"#
+    );
+    std::fs::write(r.join("g.nix"), nix)?;
+    let inst = |attr: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let o = Command::new(&nix_instantiate)
+            .args(["--store", &url(r)])
+            .arg(r.join("g.nix"))
+            .args(["-A", attr])
+            .output()?;
+        Ok(String::from_utf8(o.stdout)?.trim().to_string())
+    };
+    let (dep, a, multi) = (inst("dep")?, inst("a")?, inst("multi")?);
+
+    // A failing build, with and without the build output: same stderr and exit code.
+    for extra in [&[][..], &["-Q"][..]] {
+        let mut args = vec!["-r", dep.as_str()];
+        args.extend_from_slice(extra);
+        let theirs = run(&nix_store, r, &args)?;
+        let mine = ours(r, &args)?;
+        assert_eq!(
+            mine.status.code(),
+            theirs.status.code(),
+            "{extra:?} {}",
+            String::from_utf8_lossy(&mine.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&mine.stderr),
+            String::from_utf8_lossy(&theirs.stderr),
+            "{extra:?}"
+        );
+        assert!(mine.stdout.is_empty());
+    }
+
+    // A successful build by us; CppNix then finds it built and prints the same paths.
+    let mine = ours(r, &["-r", &multi, &a, "-j", "2"])?;
+    assert!(
+        mine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mine.stderr)
+    );
+    let theirs = run(&nix_store, r, &["-r", &multi, &a])?;
+    assert_eq!(mine.stdout, theirs.stdout);
+    assert_eq!(String::from_utf8(mine.stdout)?.lines().count(), 3);
+    // --add-root: the same root names and links.
+    let mine = ours(r, &["-r", &multi, &a, "--add-root", "res"])?;
+    let links: Vec<String> = ["res", "res-dev", "res-2"]
+        .iter()
+        .map(|n| std::fs::read_link(r.join(n)).map(|t| t.display().to_string()))
+        .collect::<Result<_, _>>()?;
+    let theirs = run(&nix_store, r, &["-r", &multi, &a, "--add-root", "res"])?;
+    assert_eq!(mine.stdout, theirs.stdout);
+    for (n, t) in ["res", "res-dev", "res-2"].iter().zip(&links) {
+        assert_eq!(&std::fs::read_link(r.join(n))?.display().to_string(), t);
+    }
+
+    // Logs: ours read by CppNix, and CppNix's (its build of fail, just below) read by us.
+    let theirs = Command::new(&nix_store)
+        .args(["--store", &url(r), "-l", &a])
+        .output()?;
+    assert_eq!(theirs.stdout, b"hello from a\n");
+    let fail = inst("fail")?;
+    let cpp_built = run(&nix_store, r, &["-r", &fail])?;
+    assert!(!cpp_built.status.success());
+    let mine = ours(r, &["-l", &fail])?;
+    assert!(mine.stdout.starts_with(b"line 1\n"), "{mine:?}");
+    let missing = ours(
+        r,
+        &[
+            "-l",
+            &format!(
+                "{}/nix/store/{}",
+                r.display(),
+                "00000000000000000000000000000000-x.drv"
+            ),
+        ],
+    )?;
+    assert_eq!(missing.status.code(), Some(1));
+    Ok(())
+}
