@@ -386,3 +386,68 @@ fn max_jobs_is_respected() -> TestResult {
     assert!(pos(&drvs[0]) < pos(&drvs[1]) && pos(&drvs[0]) < pos(&drvs[2]));
     Ok(())
 }
+
+/// Counts builds.
+#[derive(Default)]
+struct Starts(AtomicUsize);
+
+impl BuildObserver for Starts {
+    fn started(&self, _drv: &StorePath) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn substitutes_outputs_instead_of_building() -> TestResult {
+    use nix_derivation::store::cache::{copy_to_cache, file::FileCache, CopyOptions, Substituters};
+    use nix_derivation::store::narinfo::keys::PublicKeys;
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let dir = testkit::tempdir();
+    let tmp = testkit::tempdir();
+    // The same root path twice (so the same store directory and paths): build, copy the
+    // outputs to a file:// cache, start over with an empty store, substitute.
+    let root = dir.path().join("r");
+    let cache_dir = dir.path().join("cache");
+    let Some(bb) = add_busybox(&nix_store, &root)? else {
+        return Ok(());
+    };
+    let b = {
+        let store = open(&root)?;
+        let b = store
+            .store_dir()
+            .parse_path(&instantiate(&root, &bb, "b")?)?;
+        let built = realise(&store, std::slice::from_ref(&b), &options(tmp.path()))?;
+        let cache = FileCache::open(&cache_dir, store.store_dir().clone())?;
+        let outs: BTreeSet<StorePath> = built[&b].values().cloned().collect();
+        copy_to_cache(&store, &cache, &outs, &CopyOptions::default())?;
+        b
+    };
+    nix_derivation::build::register::remove_tree(&root)?;
+    let bb2 = add_busybox(&nix_store, &root)?.ok_or("busybox")?;
+    assert_eq!(bb, bb2);
+    let store = open(&root)?;
+    assert_eq!(
+        store
+            .store_dir()
+            .parse_path(&instantiate(&root, &bb, "b")?)?,
+        b
+    );
+    let cache = FileCache::open(&cache_dir, store.store_dir().clone())?;
+    let subs = Substituters::new(vec![Box::new(cache)], PublicKeys::default()).check_sigs(false);
+    let starts = Arc::new(Starts::default());
+    let opts = RealiseOptions {
+        substituter: Some(Arc::new(subs)),
+        observer: Some(starts.clone()),
+        ..options(tmp.path())
+    };
+    let got = realise(&store, std::slice::from_ref(&b), &opts)?;
+    assert_eq!(starts.0.load(Ordering::SeqCst), 0, "nothing is built");
+    let out = &got[&b]["out"];
+    assert!(store.is_valid_path(out)?);
+    // b's output refers to a's, which came along.
+    assert_eq!(store.query_references(out)?.len(), 1);
+    assert!(store.verify(true, false)?.is_clean());
+    Ok(())
+}
