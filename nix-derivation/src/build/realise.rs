@@ -36,7 +36,7 @@
 //! # Example
 //! ```no_run
 //! use nix_derivation::build::realise::{realise, RealiseOptions};
-//! use nix_derivation::store::store::local::LocalStore;
+//! use nix_derivation::store::store::{local::LocalStore, Store};
 //! use nix_derivation::store::store_path::StoreDir;
 //!
 //! let store = LocalStore::open_with_store_dir("/tmp/r", StoreDir::new("/tmp/r/nix/store")?)?;
