@@ -44,9 +44,11 @@ pub mod diagnostic;
 pub mod error;
 pub mod eval;
 pub mod fetch;
+pub mod instantiate;
 pub mod io;
 pub(crate) mod lower;
 pub mod print;
+pub mod store;
 pub mod support;
 pub mod syntax;
 pub mod value;
@@ -62,6 +64,7 @@ pub use value::Value;
 pub struct EvaluatorBuilder {
     settings: Settings,
     io: Option<Box<dyn io::EvalIo>>,
+    store: Option<Box<dyn store::EvalStore>>,
 }
 
 impl std::fmt::Debug for dyn io::EvalIo {
@@ -107,12 +110,24 @@ impl EvaluatorBuilder {
         self
     }
 
+    /// The store (default: [`store::ComputeOnly`] at the store directory: paths are computed,
+    /// nothing is written). Its store directory replaces [`EvaluatorBuilder::store_dir`].
+    pub fn store(mut self, store: Box<dyn store::EvalStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Builds the evaluator.
-    pub fn build(self) -> Evaluator {
+    pub fn build(mut self) -> Evaluator {
         let io = self.io.unwrap_or_else(|| Box::new(io::RealIo));
-        Evaluator {
-            state: EvalState::new(self.settings, io),
-        }
+        let state = match self.store {
+            Some(store) => {
+                self.settings.store_dir = store.store_dir().as_str().to_string();
+                EvalState::with_store(self.settings, io, store)
+            }
+            None => EvalState::new(self.settings, io),
+        };
+        Evaluator { state }
     }
 }
 

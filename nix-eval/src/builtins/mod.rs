@@ -6,20 +6,24 @@
 //! Primops receive their arguments unforced and force what they need; `pos` is the position
 //! of the call, used for the errors CppNix reports there.
 //!
-//! Not implemented yet (part 2): `derivation`/`derivationStrict`, fetchers, `toFile`, `path`,
-//! `filterSource`, `storePath`, `appendContext`, `hashFile`, `fromTOML` (until the TOML reader
-//! lands), `match`/`split` (until the regex engine lands).
+//! Store and derivation builtins (`derivationStrict`, `derivation`, `toFile`, `path`,
+//! `filterSource`, `storePath`, `hashFile`, `appendContext`) live in `derivation`, `store` and
+//! `context`; fetchers in `fetch`.
 
 mod arith;
 mod attrs;
+mod context;
 mod control;
+pub mod derivation;
 mod fetch;
 mod lists;
 mod misc;
 mod serialize;
+pub(crate) mod store;
 mod strings;
 
 pub(crate) use misc::import_target;
+pub(crate) use store as store_ops;
 
 use std::rc::Rc;
 
@@ -68,15 +72,18 @@ const GLOBAL_NAMES: &[&str] = &[
     "true",
 ];
 
-fn families() -> [&'static [PrimOp]; 8] {
+fn families() -> [&'static [PrimOp]; 11] {
     [
         arith::PRIMOPS,
         attrs::PRIMOPS,
+        context::PRIMOPS,
         control::PRIMOPS,
+        derivation::PRIMOPS,
         fetch::PRIMOPS,
         lists::PRIMOPS,
         misc::PRIMOPS,
         serialize::PRIMOPS,
+        store::PRIMOPS,
         strings::PRIMOPS,
     ]
 }
@@ -115,6 +122,14 @@ pub(crate) fn install(st: &mut EvalState) {
     }
     let nix_path = misc::nix_path_value(st);
     entries.push((b"nixPath".to_vec(), nix_path));
+    // `derivation` is Nix code (derivation.nix) evaluated once the scope is complete
+    let derivation_thunk = crate::value::Thunk(Rc::new(std::cell::RefCell::new(
+        crate::value::ThunkState::Blackhole,
+    )));
+    entries.push((
+        b"derivation".to_vec(),
+        Value::Thunk(derivation_thunk.clone()),
+    ));
 
     let mut b = AttrsBuilder::with_capacity(entries.len() + 1);
     let mut syms = Vec::with_capacity(entries.len());
@@ -134,6 +149,10 @@ pub(crate) fn install(st: &mut EvalState) {
     st.builtins = set.clone();
 
     for ((name, v), s) in entries.iter().zip(syms) {
+        // CppNix registers these two without the `__` name
+        if name == b"derivation" || name == b"derivationStrict" {
+            continue;
+        }
         let mut global = b"__".to_vec();
         global.extend_from_slice(name);
         let gs = st.symbols.intern(&global);
@@ -148,4 +167,6 @@ pub(crate) fn install(st: &mut EvalState) {
             st.globals.insert(s, v.clone());
         }
     }
+    let drv = derivation::derivation_value(st).unwrap_or(Value::Null);
+    *derivation_thunk.0.borrow_mut() = crate::value::ThunkState::Done(drv);
 }

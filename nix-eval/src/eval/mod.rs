@@ -137,6 +137,9 @@ pub struct EvalState {
     pub(crate) import_cache: HashMap<PathBuf, Value>,
     pub(crate) sym: KnownSymbols,
     pub(crate) regex_cache: HashMap<Vec<u8>, Rc<crate::support::regex::Regex>>,
+    /// The store (see [`crate::store`]); an `Rc` so a builtin can hold it while calling back
+    /// into the evaluator.
+    pub(crate) store: Rc<crate::store::StoreState>,
     depth: usize,
 }
 
@@ -161,6 +164,18 @@ pub(crate) fn type_expected(v: &Value, what: &str) -> Error {
 impl EvalState {
     /// A new evaluator with the given settings and I/O backend.
     pub fn new(settings: Settings, io: Box<dyn EvalIo>) -> Self {
+        let dir =
+            nix_store::store_path::StoreDir::new(settings.store_dir.clone()).unwrap_or_default();
+        let store = Box::new(crate::store::ComputeOnly::new(dir));
+        Self::with_store(settings, io, store)
+    }
+
+    /// A new evaluator with the given settings, I/O backend and store.
+    pub fn with_store(
+        settings: Settings,
+        io: Box<dyn EvalIo>,
+        store: Box<dyn crate::store::EvalStore>,
+    ) -> Self {
         let mut symbols = Interner::new();
         let sym = KnownSymbols::new(&mut symbols);
         let mut st = EvalState {
@@ -175,6 +190,7 @@ impl EvalState {
             import_cache: HashMap::new(),
             sym,
             regex_cache: HashMap::new(),
+            store: Rc::new(crate::store::StoreState::new(store)),
             depth: 0,
         };
         crate::builtins::install(&mut st);
@@ -1476,9 +1492,7 @@ impl EvalState {
     /// Copies a path to the store (read-only: only computes the store path) and returns it.
     pub(crate) fn copy_path_to_store(&mut self, path: &[u8]) -> Result<String> {
         let p = PathBuf::from(String::from_utf8_lossy(path).into_owned());
-        self.io
-            .store_path_of_source(&p, &self.settings.store_dir)
-            .map_err(|e| Error::new(ErrorKind::Io, e))
+        crate::builtins::store_ops::copy_source(self, &p)
     }
 
     /// Parses, lowers and evaluates a source text to weak head normal form. `base` is an

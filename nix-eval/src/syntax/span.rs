@@ -249,6 +249,10 @@ impl SourceMap {
             Origin::File(p) => p.display().to_string(),
         };
         let mut out = format!("\n       at {name}:{}:{}:\n", lc.line, lc.column);
+        // built-in sources (`//builtin/derivation.nix`) have no file to quote from
+        if name.starts_with("//builtin/") {
+            return out;
+        }
         let Some(cur) = f.line_text(lc.line) else {
             return out;
         };
