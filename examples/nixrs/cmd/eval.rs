@@ -4,6 +4,10 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use nix_eval::instantiate;
+use nix_eval::store::{EvalStore, StoreBackend};
 use nix_eval::value::Context;
 use nix_eval::{Error, Evaluator, Value};
 
@@ -22,6 +26,8 @@ struct Opts {
     args: Vec<(String, ArgValue)>,
     include: Vec<String>,
     files: Vec<String>,
+    store: Option<String>,
+    add_root: Option<String>,
 }
 
 enum ArgValue {
@@ -77,9 +83,12 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
                 next(&mut i, &a)?;
                 next(&mut i, &a)?;
             }
-            "--timeout" | "--max-jobs" | "-j" | "--cores" | "--store" => {
+            "--timeout" | "--max-jobs" | "-j" | "--cores" => {
                 next(&mut i, &a)?;
             }
+            "--store" => o.store = Some(next(&mut i, &a)?),
+            "--add-root" => o.add_root = Some(next(&mut i, &a)?),
+            "--indirect" => {}
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(CmdError::usage(format!("unrecognised flag '{s}'")));
             }
@@ -97,8 +106,11 @@ fn split_search_entry(s: &str) -> (String, String) {
     }
 }
 
-fn build_evaluator(o: &Opts) -> Evaluator {
+fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
     let mut b = Evaluator::builder().show_trace(o.show_trace);
+    if let Some(s) = store {
+        b = b.store(s);
+    }
     for inc in &o.include {
         let (p, path) = split_search_entry(inc);
         b = b.search_path(p, path);
@@ -172,12 +184,120 @@ fn process(
 }
 
 fn run(o: &Opts) -> CmdResult {
-    let mut ev = build_evaluator(o);
+    let store: Option<Box<dyn EvalStore>> = if o.eval {
+        None
+    } else {
+        let local = super::store::cppnix_store(o.store.as_deref())?;
+        Some(Box::new(StoreBackend::read_write(Arc::new(local))))
+    };
+    let mut ev = build_evaluator(o, store);
     ev.with_big_stack(|ev| run_on(ev, o))
+}
+
+/// `nix-instantiate` without `--eval`: prints each derivation's `.drv` path (with
+/// `!<output>` for another output than `out`), or the `--add-root` link made for it.
+fn instantiate(
+    ev: &mut Evaluator,
+    o: &Opts,
+    v: &Value,
+    auto: &[(String, Value)],
+    out: &mut Vec<u8>,
+    root_nr: &mut usize,
+) -> Result<(), Error> {
+    let st = ev.state();
+    let drvs = instantiate::get_derivations(st, v, auto)?;
+    for d in &drvs {
+        let inst = instantiate::instantiate_one(st, d)?;
+        let mut shown = inst.drv_path.clone();
+        match &o.add_root {
+            None => {
+                if !GC_WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    eprintln!("warning: you did not specify '--add-root'; the result might be removed by the garbage collector");
+                }
+            }
+            Some(root) => {
+                *root_nr += 1;
+                let mut name = absolute(root);
+                if *root_nr > 1 {
+                    name.push_str(&format!("-{}", root_nr));
+                }
+                shown = add_root(o, &inst.drv_path, &name)?;
+            }
+        }
+        out.extend_from_slice(shown.as_bytes());
+        if inst.output_name != "out" {
+            out.extend_from_slice(format!("!{}", inst.output_name).as_bytes());
+        }
+        out.push(b'\n');
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        let _ = lock.write_all(out);
+        let _ = lock.flush();
+        out.clear();
+    }
+    Ok(())
+}
+
+static GC_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn absolute(p: &str) -> String {
+    let path = Path::new(p);
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd().join(path)
+    };
+    // CppNix's canonPath without resolving symlinks: drop `.`, empty parts and `..`
+    let mut parts: Vec<String> = Vec::new();
+    for c in abs.to_string_lossy().split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c.to_string()),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// CppNix's `addPermRoot`: a symlink `name` → `drv_path`, registered as an indirect root.
+fn add_root(o: &Opts, drv_path: &str, name: &str) -> Result<String, Error> {
+    let io_err = |m: String| Error::new(nix_eval::ErrorKind::Io, m);
+    let store =
+        super::store::cppnix_store(o.store.as_deref()).map_err(|e| io_err(e.to_string()))?;
+    use nix_eval::derivation::store::store::Store as _;
+    let dir = store.store_dir().as_str().to_string();
+    if name.starts_with(&format!("{dir}/")) {
+        return Err(io_err(format!("creating a garbage collector root ({name}) in the Nix store is forbidden (are you running nix-build inside the store?)")));
+    }
+    let link = Path::new(name);
+    if let Ok(meta) = std::fs::symlink_metadata(link) {
+        let in_store = meta.file_type().is_symlink()
+            && std::fs::read_link(link)
+                .map(|t| t.to_string_lossy().starts_with(&format!("{dir}/")))
+                .unwrap_or(false);
+        if !in_store {
+            return Err(io_err(format!(
+                "cannot create symlink '{name}'; already exists"
+            )));
+        }
+        let _ = std::fs::remove_file(link);
+    }
+    std::os::unix::fs::symlink(drv_path, link).map_err(|e| {
+        io_err(format!(
+            "creating symlink from '{name}' to '{drv_path}': {e}"
+        ))
+    })?;
+    store
+        .add_indirect_root(link)
+        .map_err(|e| io_err(e.to_string()))?;
+    Ok(name.to_string())
 }
 
 fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
     let mut out = Vec::new();
+    let mut root_nr = 0usize;
     let result = (|| -> Result<(), Error> {
         let auto = auto_args(ev, o)?;
         let inputs: Vec<String> = if o.files.is_empty() && !o.from_expr {
@@ -203,7 +323,19 @@ fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
                 };
                 ev.eval_file(abs)?
             };
-            process(ev, o, root, &auto, &mut out)?;
+            if o.eval {
+                process(ev, o, root, &auto, &mut out)?;
+            } else {
+                let paths: Vec<String> = if o.attr_paths.is_empty() {
+                    vec![String::new()]
+                } else {
+                    o.attr_paths.clone()
+                };
+                for p in paths {
+                    let v = ev.state().find_along_attr_path(&root, &p, &auto)?;
+                    instantiate(ev, o, &v, &auto, &mut out, &mut root_nr)?;
+                }
+            }
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             let _ = lock.write_all(&out);
@@ -233,16 +365,12 @@ pub fn main(args: &[OsString]) -> CmdResult {
     run(&o)
 }
 
-/// `nix-instantiate` (only the `--eval` form is implemented).
+/// `nix-instantiate`: `--eval` prints values; without it, the derivations are written to the
+/// store (`--store`, `NIX_REMOTE`, else `/`) and their `.drv` paths printed.
 pub fn nix_instantiate(args: &[OsString]) -> CmdResult {
     if args.iter().any(|a| a == "--parse") {
         return super::parse::nix_instantiate_parse(args);
     }
     let o = parse_args(args)?;
-    if !o.eval {
-        return Err(CmdError::msg(
-            "nixrs nix-instantiate: only --eval is implemented (derivation instantiation is not yet)",
-        ));
-    }
     run(&o)
 }
