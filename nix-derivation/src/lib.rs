@@ -48,7 +48,7 @@
 //! accepts everything CppNix writes and is stricter than CppNix's parser in a few documented
 //! ways (see [`aterm`]). Floating content-addressed, deferred and impure outputs (experimental
 //! in 2.8) are read, written and hashed as 2.8 does.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 

@@ -107,6 +107,18 @@ pub enum BuildError {
         /// The last lines of its log (without line ends).
         log_tail: Vec<Vec<u8>>,
     },
+    /// The build sandbox could not be set up (see `build::sandbox`).
+    #[error("setting up the build sandbox: {step}")]
+    Sandbox {
+        /// The step that failed.
+        step: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `builtin:` builder failed (see `build::builtins`).
+    #[error(transparent)]
+    Builtin(#[from] crate::build::builtins::BuiltinError),
     /// The builder succeeded without creating an output.
     #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
     MissingOutput {

@@ -3,10 +3,12 @@
 mod api;
 mod aterm;
 mod build;
+mod builtins;
 mod common;
 mod differential;
 mod fixtures;
 mod realise;
 mod roundtrip;
+mod sandbox;
 mod strategy;
 mod vectors;
