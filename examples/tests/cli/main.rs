@@ -7,6 +7,7 @@ mod derivation;
 mod eval;
 mod eval_corpus;
 mod hash;
+mod instantiate;
 mod local_store;
 mod nar;
 mod parse;
