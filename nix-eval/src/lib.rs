@@ -30,9 +30,10 @@
 //!
 //! # Compatibility with CppNix
 //!
-//! Output and error texts follow CppNix 2.8. Not implemented yet: derivations, fetchers,
-//! `toFile`/`path`/`filterSource`, `fromTOML`, `match`/`split` (waiting for the shared regex
-//! engine), `storePath`; see [`builtins`].
+//! Output and error texts follow CppNix 2.8. Derivations and store builtins go through
+//! [`store::EvalStore`] (read-only by default, read-write with [`EvaluatorBuilder::store`]);
+//! [`instantiate`] finds and instantiates the derivations of a value as `nix-instantiate`
+//! does. See [`builtins`] for what is not implemented.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
