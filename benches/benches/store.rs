@@ -4,8 +4,10 @@
 //!   `LocalStore::add_many` batch in one process, what `nixrs nix-store --add` does; CppNix: one
 //!   `nix-store --store R --add F1 … F10000`). One timed run each (a second add of the same
 //!   files is a no-op), in fresh stores.
-//! * `store/add/1k-single`: 1,000 separate `LocalStore::add_path` calls (each fully synced:
-//!   fsync of the file and of the store directory); CppNix: one `--add` of 1,000 files.
+//! * `store/add/1k-single`: 1,000 separate `LocalStore::add_path` calls with the default
+//!   durability (CppNix's: nothing fsynced); CppNix: one `--add` of 1,000 files.
+//! * `store/add/1k-single-full`: the same with `Durability::Full` (fsync of each file and of
+//!   the store directory before each registration); compared with the same CppNix run.
 //! * `store/query-path-info/100k`: 100,000 path-info queries (ours: `query_path_info` over the
 //!   10,000 paths ten times; CppNix: ten `nix-store --store R -q --hash P1 … P10000` runs) on
 //!   the store *we* wrote.
@@ -23,7 +25,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use nix_store::store::local::{AddItem, LocalStore};
+use nix_store::store::local::{AddItem, Durability, LocalStore};
 use nix_store::store::{AddOptions, Store};
 use nix_store::store_path::StorePath;
 
@@ -110,10 +112,26 @@ fn main() {
     }
     record("store/add/1k-single/nixrs", start.elapsed());
     drop(single);
+    let full_root = tempfile::tempdir().expect("tempdir");
+    let mut full = LocalStore::open(full_root.path()).expect("open store");
+    full.set_durability(Durability::Full);
+    let start = Instant::now();
+    for f in &files[..1000] {
+        let name = Path::new(f)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name");
+        full.add_path(name, Path::new(f), AddOptions::default(), &none)
+            .expect("add");
+    }
+    record("store/add/1k-single-full/nixrs", start.elapsed());
+    drop(full);
     if let Some(bin) = &nix_store {
         let theirs_root = tempfile::tempdir().expect("tempdir");
         let args = cppnix_add_args(theirs_root.path(), &files[..1000]);
-        record("store/add/1k-single/cppnix", cppnix(bin, &args));
+        let t = cppnix(bin, &args);
+        record("store/add/1k-single/cppnix", t);
+        record("store/add/1k-single-full/cppnix", t);
     }
     let only_add = std::env::args().skip(1).any(|a| a.contains("add"));
     if only_add {
@@ -241,6 +259,7 @@ fn summary() {
     for op in [
         "store/add/10k-small",
         "store/add/1k-single",
+        "store/add/1k-single-full",
         "store/query-path-info/100k",
         "store/closure/10k-chain",
     ] {
