@@ -124,6 +124,12 @@ impl EvaluatorBuilder {
         let state = match self.store {
             Some(store) => {
                 self.settings.store_dir = store.store_dir().as_str().to_string();
+                let io: Box<dyn io::EvalIo> = match store.real_store_dir() {
+                    Some(real) => {
+                        Box::new(store::DivertedIo::new(io, store.store_dir().as_str(), real))
+                    }
+                    None => io,
+                };
                 EvalState::with_store(self.settings, io, store)
             }
             None => EvalState::new(self.settings, io),

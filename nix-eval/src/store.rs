@@ -57,7 +57,7 @@ use nix_store::store::{Store, ValidPathInfo};
 use nix_store::store_path::{StoreDir, StorePath};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::FileKind;
+use crate::io::{EvalIo, FileKind};
 
 /// A source filter: called with the full path and the kind of every file system object below
 /// the root (the root itself is not filtered); `Ok(false)` leaves the object (and everything
@@ -118,6 +118,52 @@ pub trait EvalStore {
     /// # Errors
     /// A store failure.
     fn is_valid_path(&self, path: &StorePath) -> Result<bool>;
+
+    /// Where the store's files really are when that is not [`EvalStore::store_dir`] (a
+    /// diverted store `R` keeps `/nix/store/…` in `R/nix/store/…`), else `None` (the default).
+    /// [`crate::EvaluatorBuilder::build`] then reads store paths there through [`DivertedIo`],
+    /// as CppNix's `toRealPath`.
+    fn real_store_dir(&self) -> Option<&Path> {
+        None
+    }
+
+    /// Whether [`EvalStore::add_fetched`] really writes. CppNix 2.8's fetchers write to the
+    /// store even in read-only mode (`nix-instantiate --eval`), so a backend over a real store
+    /// answers `true` whatever [`EvalStore::writes`] says. The default is
+    /// [`EvalStore::writes`].
+    fn fetch_writes(&self) -> bool {
+        self.writes()
+    }
+
+    /// Adds a fetched file (`Flat`) or directory (`Recursive`) as a sha256 fixed-output path
+    /// named `name` (`builtins.fetchurl`, `fetchTarball`, `fetchGit`). Unlike
+    /// [`EvalStore::add_path`] this writes in read-only mode too when the backend has a real
+    /// store (see [`EvalStore::fetch_writes`]). The default adds through
+    /// [`EvalStore::add_path`] (for [`ComputeOnly`]: computes the path).
+    ///
+    /// # Errors
+    /// As [`EvalStore::add_path`].
+    fn add_fetched(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+    ) -> Result<StorePath> {
+        Ok(self
+            .add_path(name, src, method, HashAlgo::Sha256, None)?
+            .path)
+    }
+
+    /// Copies the contents of the valid path `path` to `dest` (which does not exist), so that
+    /// a fetcher can unpack a cached archive again. `Ok(false)` when this store cannot give
+    /// contents back (the default, and [`ComputeOnly`]).
+    ///
+    /// # Errors
+    /// A store failure or a file that cannot be written.
+    fn export_path(&self, path: &StorePath, dest: &Path) -> Result<bool> {
+        let _ = (path, dest);
+        Ok(false)
+    }
 
     /// Reads and parses a `.drv` file from the store.
     ///
@@ -393,6 +439,7 @@ impl EvalStore for ComputeOnly {
 pub struct StoreBackend {
     store: Arc<dyn Store>,
     write: bool,
+    real_dir: Option<PathBuf>,
 }
 
 impl StoreBackend {
@@ -401,17 +448,62 @@ impl StoreBackend {
         StoreBackend {
             store,
             write: false,
+            real_dir: None,
         }
     }
 
     /// Writes every path to `store`.
     pub fn read_write(store: Arc<dyn Store>) -> Self {
-        StoreBackend { store, write: true }
+        StoreBackend {
+            store,
+            write: true,
+            real_dir: None,
+        }
+    }
+
+    /// The store keeps its files in `dir` instead of its store directory (a diverted local
+    /// store: `R/nix/store`); see [`EvalStore::real_store_dir`].
+    pub fn with_real_store_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        self.real_dir = (dir != Path::new(self.store.store_dir().as_str())).then_some(dir);
+        self
     }
 
     /// The underlying store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Computes the path of `src` and, with `write`, adds it unless it is already valid.
+    fn add(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        algo: HashAlgo,
+        filter: Option<&mut PathFilter<'_>>,
+        write: bool,
+    ) -> Result<AddedPath> {
+        let (nar, hash) = ingest(src, method, algo, filter)?;
+        let path = compute_path(self.store.store_dir(), name, method, &hash)?;
+        if !write || self.store.is_valid_path(&path).map_err(store_error)? {
+            return Ok(AddedPath { path, hash });
+        }
+        let info = ValidPathInfo {
+            path: path.clone(),
+            deriver: None,
+            nar_hash: Hash::digest_bytes(HashAlgo::Sha256, &nar),
+            references: BTreeSet::new(),
+            registration_time: 0,
+            nar_size: nar.len() as u64,
+            ultimate: false,
+            sigs: Vec::new(),
+            ca: Some(ContentAddress::Fixed { method, hash }),
+        };
+        self.store
+            .add_nar(&info, &mut &nar[..])
+            .map_err(store_error)?;
+        Ok(AddedPath { path, hash })
     }
 }
 
@@ -436,26 +528,40 @@ impl EvalStore for StoreBackend {
         algo: HashAlgo,
         filter: Option<&mut PathFilter<'_>>,
     ) -> Result<AddedPath> {
-        let (nar, hash) = ingest(src, method, algo, filter)?;
-        let path = compute_path(self.store.store_dir(), name, method, &hash)?;
-        if !self.write || self.store.is_valid_path(&path).map_err(store_error)? {
-            return Ok(AddedPath { path, hash });
-        }
-        let info = ValidPathInfo {
-            path: path.clone(),
-            deriver: None,
-            nar_hash: Hash::digest_bytes(HashAlgo::Sha256, &nar),
-            references: BTreeSet::new(),
-            registration_time: 0,
-            nar_size: nar.len() as u64,
-            ultimate: false,
-            sigs: Vec::new(),
-            ca: Some(ContentAddress::Fixed { method, hash }),
-        };
+        self.add(name, src, method, algo, filter, self.write)
+    }
+
+    fn real_store_dir(&self) -> Option<&Path> {
+        self.real_dir.as_deref()
+    }
+
+    fn fetch_writes(&self) -> bool {
+        true
+    }
+
+    fn add_fetched(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+    ) -> Result<StorePath> {
+        Ok(self
+            .add(name, src, method, HashAlgo::Sha256, None, true)?
+            .path)
+    }
+
+    fn export_path(&self, path: &StorePath, dest: &Path) -> Result<bool> {
+        let mut nar = Vec::new();
         self.store
-            .add_nar(&info, &mut &nar[..])
+            .nar_from_path(path, &mut nar)
             .map_err(store_error)?;
-        Ok(AddedPath { path, hash })
+        nix_nar::restore::restore(&nar[..], dest, &Default::default()).map_err(|e| {
+            io_error(format!(
+                "copying '{}' out of the store: {e}",
+                self.store.store_dir().display(path)
+            ))
+        })?;
+        Ok(true)
     }
 
     fn add_text(
@@ -503,6 +609,70 @@ impl EvalStore for StoreBackend {
 
     fn query_references(&self, path: &StorePath) -> Result<BTreeSet<StorePath>> {
         self.store.query_references(path).map_err(store_error)
+    }
+}
+
+/// An [`EvalIo`] that reads paths under the store directory from where a diverted store
+/// really keeps them (CppNix's `toRealPath`); everything else goes to the inner backend
+/// unchanged.
+#[derive(Debug)]
+pub struct DivertedIo {
+    inner: Box<dyn EvalIo>,
+    store_dir: PathBuf,
+    real_dir: PathBuf,
+}
+
+impl DivertedIo {
+    /// Reads `store_dir/…` from `real_dir/…` through `inner`.
+    pub fn new(
+        inner: Box<dyn EvalIo>,
+        store_dir: impl Into<PathBuf>,
+        real_dir: impl Into<PathBuf>,
+    ) -> Self {
+        DivertedIo {
+            inner,
+            store_dir: store_dir.into(),
+            real_dir: real_dir.into(),
+        }
+    }
+
+    /// Where `path` really is.
+    pub fn real_path<'p>(&self, path: &'p Path) -> std::borrow::Cow<'p, Path> {
+        match path.strip_prefix(&self.store_dir) {
+            Ok(rest) if !rest.as_os_str().is_empty() => self.real_dir.join(rest).into(),
+            _ => path.into(),
+        }
+    }
+}
+
+impl EvalIo for DivertedIo {
+    fn read_file(&self, path: &Path) -> std::result::Result<Vec<u8>, String> {
+        self.inner.read_file(&self.real_path(path))
+    }
+
+    fn file_kind(&self, path: &Path) -> Option<FileKind> {
+        self.inner.file_kind(&self.real_path(path))
+    }
+
+    fn read_dir(&self, path: &Path) -> std::result::Result<Vec<(Vec<u8>, FileKind)>, String> {
+        self.inner.read_dir(&self.real_path(path))
+    }
+
+    fn store_path_of_source(
+        &self,
+        path: &Path,
+        store_dir: &str,
+    ) -> std::result::Result<String, String> {
+        self.inner
+            .store_path_of_source(&self.real_path(path), store_dir)
+    }
+
+    fn get_env(&self, name: &str) -> Option<String> {
+        self.inner.get_env(name)
+    }
+
+    fn trace(&self, line: &str) {
+        self.inner.trace(line)
     }
 }
 

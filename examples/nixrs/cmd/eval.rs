@@ -184,11 +184,22 @@ fn process(
 }
 
 fn run(o: &Opts) -> CmdResult {
-    let store: Option<Box<dyn EvalStore>> = if o.eval {
+    let remote = std::env::var("NIX_REMOTE").is_ok_and(|r| !r.is_empty());
+    let store: Option<Box<dyn EvalStore>> = if o.eval && o.store.is_none() && !remote {
         None
+    } else if o.eval {
+        // read-only, as CppNix's --eval: paths are computed, but fetchers write
+        let local = super::store::cppnix_store(o.store.as_deref())?;
+        let real = local.layout().real_store_dir();
+        Some(Box::new(
+            StoreBackend::read_only(Arc::new(local)).with_real_store_dir(real),
+        ))
     } else {
         let local = super::store::cppnix_store(o.store.as_deref())?;
-        Some(Box::new(StoreBackend::read_write(Arc::new(local))))
+        let real = local.layout().real_store_dir();
+        Some(Box::new(
+            StoreBackend::read_write(Arc::new(local)).with_real_store_dir(real),
+        ))
     };
     let mut ev = build_evaluator(o, store);
     ev.with_big_stack(|ev| run_on(ev, o))

@@ -6,6 +6,7 @@ mod copy;
 mod derivation;
 mod eval;
 mod eval_corpus;
+mod fetch;
 mod hash;
 mod instantiate;
 mod local_store;

@@ -2,7 +2,9 @@
 //!
 //! The work is done by [`crate::fetch`]; this module reads the arguments as CppNix 2.8's
 //! `primops/fetchTree.cc` and `primops/fetchMercurial.cc` do, adds to the evaluator's store
-//! (for now: computes the paths, see `ComputeStore`), and words errors and warnings the same way.
+//! through [`EvalStore::add_fetched`] (written whenever the evaluator has a real store, also
+//! in read-only mode as CppNix does; only computed with [`crate::store::ComputeOnly`]), and
+//! words errors and warnings the same way.
 //!
 //! - `fetchTree` needs the `flakes` experimental feature in 2.8, which is off: it fails with
 //!   CppNix's message.
@@ -23,29 +25,33 @@ use crate::diagnostic::Pos;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::EvalState;
 use crate::fetch::{self, Cache, FetchError, FetchStore, Fetcher, GitInput};
+use crate::store::EvalStore;
 use crate::value::{AttrsBuilder, Context, NixString, Value};
 
 /// CppNix's default `tarball-ttl`.
 const TARBALL_TTL: u64 = 3600;
 
-/// Where fetched paths go: until the evaluator has a store interface, paths are computed
-/// (flat sha256 of the file, or the NAR hash of the tree) and nothing is written, like the
-/// rest of this evaluator's store paths. The download cache still remembers every result.
-struct ComputeStore {
-    dir: StoreDir,
+/// The evaluator's store as a [`FetchStore`]: fetched paths go through
+/// [`EvalStore::add_fetched`], which writes whenever the backend has a real store (also in
+/// read-only mode, as CppNix 2.8's fetchers do) and only computes paths with
+/// [`crate::store::ComputeOnly`]. The download cache remembers every result either way.
+struct EvalFetchStore<'a>(&'a dyn EvalStore);
+
+fn from_eval(e: Error) -> FetchError {
+    FetchError::Message(e.message().to_string())
 }
 
-impl FetchStore for ComputeStore {
+impl FetchStore for EvalFetchStore<'_> {
     fn store_dir(&self) -> &StoreDir {
-        &self.dir
+        self.0.store_dir()
     }
 
     fn writes(&self) -> bool {
-        false
+        self.0.fetch_writes()
     }
 
-    fn is_valid_path(&self, _path: &StorePath) -> std::result::Result<bool, FetchError> {
-        Ok(false)
+    fn is_valid_path(&self, path: &StorePath) -> std::result::Result<bool, FetchError> {
+        self.0.is_valid_path(path).map_err(from_eval)
     }
 
     fn add_path(
@@ -54,36 +60,16 @@ impl FetchStore for ComputeStore {
         src: &std::path::Path,
         method: FileIngestionMethod,
     ) -> std::result::Result<StorePath, FetchError> {
-        let io = |e: &dyn std::fmt::Display| FetchError::Io {
-            what: format!("hashing '{}'", src.display()),
-            message: e.to_string(),
-        };
-        let hash = match method {
-            FileIngestionMethod::Flat => {
-                let data = std::fs::read(src).map_err(|e| io(&e))?;
-                Hash::digest_bytes(HashAlgo::Sha256, &data)
-            }
-            FileIngestionMethod::Recursive => {
-                let (digest, _) = nix_nar::hash::dump_and_hash(src).map_err(|e| io(&e))?;
-                Hash::new(HashAlgo::Sha256, &digest).map_err(|e| io(&e))?
-            }
-        };
-        fetch::fixed_output_path(&self.dir, name, method, &hash)
+        self.0.add_fetched(name, src, method).map_err(from_eval)
     }
 
     fn export_file(
         &self,
-        _path: &StorePath,
-        _dest: &std::path::Path,
+        path: &StorePath,
+        dest: &std::path::Path,
     ) -> std::result::Result<bool, FetchError> {
-        Ok(false)
+        self.0.export_path(path, dest).map_err(from_eval)
     }
-}
-
-fn compute_store(st: &EvalState) -> Result<ComputeStore> {
-    let dir =
-        StoreDir::new(st.settings.store_dir.clone()).map_err(|e| Error::eval(e.to_string()))?;
-    Ok(ComputeStore { dir })
 }
 
 fn fetch_error(e: FetchError) -> Error {
@@ -186,7 +172,8 @@ fn fetch_url_like(
             "in pure evaluation mode, '{who}' requires a 'sha256' argument"
         )));
     }
-    let store = compute_store(st)?;
+    let backend = Rc::clone(&st.store);
+    let store = EvalFetchStore(backend.backend());
     let cache = user_cache(st);
     let warn_fn = |m: &str| warn(st, m);
     let mut f = Fetcher::new(&store).on_warning(&warn_fn);
@@ -196,7 +183,7 @@ fn fetch_url_like(
     let p = f
         .fetch(&url, name.as_deref(), expected.as_ref(), unpack)
         .map_err(fetch_error)?;
-    Ok(store_path_value(&store.dir, &p))
+    Ok(store_path_value(store.0.store_dir(), &p))
 }
 
 fn fetchurl(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
@@ -384,7 +371,8 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
             "in pure evaluation mode, 'fetchGit' requires a locked input, at {at}"
         )));
     }
-    let store = compute_store(st)?;
+    let backend = Rc::clone(&st.store);
+    let store = EvalFetchStore(backend.backend());
     let cache = user_cache(st);
     let warn_fn = |m: &str| warn(st, m);
     let mut f = Fetcher::new(&store).on_warning(&warn_fn);
@@ -410,7 +398,7 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
     put(
         st,
         "outPath",
-        store_path_value(&store.dir, &tree.store_path),
+        store_path_value(store.0.store_dir(), &tree.store_path),
     );
     put(st, "narHash", Value::string(tree.nar_hash.to_sri()));
     put(st, "submodules", Value::Bool(tree.submodules));
