@@ -11,10 +11,15 @@
 //! * `nix-store -l PATH…` and `nixrs log [--store R] PATH…` print the build log of a
 //!   derivation, or of the derivation that built an output.
 //!
-//! Stores: `--store R` (a diverted store: builds need a sandbox, which nixrs does not have, so
-//! only already-built paths can be realised) or `--store 'local?store=R/nix/store&state=
-//! R/nix/var/nix&log=R/nix/var/log/nix'` (a non-diverted store, where builders run unsandboxed
-//! as CppNix's `sandbox = false` does).
+//! Stores: `--store R` (a diverted store: paths `/nix/store/…`, files in `R/nix/store`; builders
+//! always run in the build sandbox there, as CppNix 2.8 does even with `sandbox = false`), the
+//! system store, or `--store 'local?store=R/nix/store&state=R/nix/var/nix&log=R/nix/var/log/nix'`
+//! (a non-diverted store).
+//!
+//! The sandbox: by default builders run in it when this process can create its namespaces,
+//! else without it (CppNix's default is `sandbox = true`, which fails instead). `--option
+//! sandbox true|relaxed` or `--sandbox` require it, `--option sandbox false` or `--no-sandbox`
+//! turn it off (except in a diverted store). `builtin:` builders run in-process.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -213,6 +218,8 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
             Some("--add-root") => b.add_root = Some(PathBuf::from(value("--add-root")?)),
             Some("--indirect") => {}
             Some("-v" | "--verbose") => {}
+            Some("--sandbox") => b.options.sandbox = SandboxMode::Enabled,
+            Some("--no-sandbox") => b.options.sandbox = SandboxMode::Disabled,
             Some("--option") => {
                 let name = value("--option")?;
                 let v = it
@@ -224,13 +231,13 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
                     "cores" => b.options.build.cores = jobs(v)?,
                     "keep-going" => b.options.keep_going = v == "true",
                     "keep-failed" => b.options.keep_failed = v == "true",
-                    "sandbox" => {
-                        b.options.sandbox = match v {
-                            "true" => SandboxMode::Enabled,
-                            "false" => SandboxMode::Disabled,
-                            _ => SandboxMode::Auto,
-                        }
-                    }
+                    "sandbox" => match v {
+                        // `__noChroot` is not supported, so `relaxed` is `true`.
+                        "true" | "relaxed" => b.options.sandbox = SandboxMode::Enabled,
+                        "false" => b.options.sandbox = SandboxMode::Disabled,
+                        // CppNix warns and keeps the setting as it was.
+                        _ => eprintln!("warning: error: option 'sandbox' has invalid value '{v}'"),
+                    },
                     _ => {}
                 }
             }

@@ -148,3 +148,112 @@ fn realise_and_read_log_like_cppnix() -> TestResult {
     assert_eq!(missing.status.code(), Some(1));
     Ok(())
 }
+
+/// `nixrs nix-store --store R -r` in diverted stores (`--store R`: paths `/nix/store/…`, files
+/// in `R/nix/store`), where builders run in the sandbox: our build in one root and CppNix's in
+/// another print the same paths, log the same standard error, and give the same NAR hashes;
+/// CppNix accepts our store.
+#[test]
+fn realise_in_diverted_stores_like_cppnix() -> TestResult {
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    if !Path::new("/bin/busybox").exists() {
+        eprintln!("SKIP: /bin/busybox is missing");
+        return Ok(());
+    }
+    let (one, two) = (testkit::tempdir(), testkit::tempdir());
+    let mut drvs = Vec::new();
+    for root in [one.path(), two.path()] {
+        std::fs::create_dir_all(root.join("bb/bin"))?;
+        std::fs::copy("/bin/busybox", root.join("bb/bin/busybox"))?;
+        std::os::unix::fs::symlink("busybox", root.join("bb/bin/sh"))?;
+        let add = Command::new(&nix_store)
+            .arg("--store")
+            .arg(root)
+            .arg("--add")
+            .arg(root.join("bb"))
+            .output()?;
+        let bb = String::from_utf8(add.stdout)?.trim().to_string();
+        let nix = format!(
+            r#"let sh = "${{builtins.storePath "{bb}"}}/bin/sh"; mk = name: script: extra: derivation ({{ inherit name; system = "x86_64-linux"; builder = sh; args = [ "-c" script ]; }} // extra); in rec {{
+  a = mk "a" "echo hello from a; echo a > $out" {{}};
+  multi = mk "multi" "mkdir $out; echo ${{a}} > $out/x; echo $out > $dev" {{ outputs = [ "out" "dev" ]; }};
+  env = derivation {{ name = "env"; system = "builtin"; builder = "builtin:buildenv"; manifest = "/dev/null"; derivations = [ "true" "5" "1" multi.out ]; }};
+  top = mk "top" "cat ${{env}}/x ${{multi.dev}} > $out" {{}};
+}}"#
+        );
+        std::fs::write(root.join("g.nix"), nix)?;
+        let o = Command::new(&nix_instantiate)
+            .arg("--store")
+            .arg(root)
+            .arg(root.join("g.nix"))
+            .args(["-A", "top"])
+            .output()?;
+        drvs.push(String::from_utf8(o.stdout)?.trim().to_string());
+    }
+    assert_eq!(drvs[0], drvs[1]);
+    let realise = |bin: &Path, prefix: &[&str], root: &Path| {
+        Command::new(bin)
+            .args(prefix)
+            .arg("--store")
+            .arg(root)
+            .args(["-r", &drvs[0]])
+            .args(OPTS)
+            .output()
+    };
+    let mine = realise(&crate::nixrs(), &["nix-store"], one.path())?;
+    let theirs = realise(&nix_store, &[], two.path())?;
+    assert!(
+        mine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mine.stderr)
+    );
+    assert_eq!(mine.stdout, theirs.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&mine.stderr),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    let out = String::from_utf8(mine.stdout)?.trim().to_string();
+    let hash = |root: &Path| {
+        Command::new(&nix_store)
+            .arg("--store")
+            .arg(root)
+            .args(["-q", "--hash", &out])
+            .output()
+    };
+    let (h1, h2) = (hash(one.path())?, hash(two.path())?);
+    assert!(h1.status.success() && !h1.stdout.is_empty());
+    assert_eq!(h1.stdout, h2.stdout);
+    let verify = Command::new(&nix_store)
+        .arg("--store")
+        .arg(one.path())
+        .args(["--verify", "--check-contents"])
+        .output()?;
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(verify.status.success() && !said.contains("error"), "{said}");
+    // `--option sandbox false` / `--no-sandbox` are accepted (the store is diverted, so the
+    // sandbox is used anyway, as by CppNix); an invalid value is warned about, as by CppNix.
+    for flags in [&["--option", "sandbox", "false"][..], &["--no-sandbox"][..]] {
+        let again = Command::new(crate::nixrs())
+            .args(["build", "--store"])
+            .arg(one.path())
+            .arg(&drvs[0])
+            .args(flags)
+            .output()?;
+        assert!(again.status.success(), "{again:?}");
+        assert_eq!(String::from_utf8(again.stdout)?.trim(), out);
+    }
+    let bogus = realise(
+        &crate::nixrs(),
+        &["nix-store", "--option", "sandbox", "bogus"],
+        one.path(),
+    )?;
+    assert!(bogus.status.success());
+    assert!(String::from_utf8_lossy(&bogus.stderr)
+        .contains("warning: error: option 'sandbox' has invalid value 'bogus'\n"));
+    Ok(())
+}

@@ -207,14 +207,20 @@ pub enum BuildError {
         source: crate::aterm::ParseError,
     },
     /// The store is diverted (its store directory is not where its files are), so builders
-    /// need a sandbox that maps one onto the other; nixrs has none yet.
-    #[error("building in a store whose store directory '{store_dir}' is not its real location '{}' needs a sandbox, which nixrs does not have yet", real_store_dir.display())]
+    /// need the sandbox, which maps one onto the other. (`realise` uses the sandbox in such a
+    /// store whatever the setting, as CppNix, and reports [`BuildError::SandboxUnavailable`]
+    /// when it cannot; this is for callers that would run [`run`] there.)
+    #[error("building in a store whose store directory '{store_dir}' is not its real location '{}' needs the build sandbox", real_store_dir.display())]
     NeedsSandbox {
         /// The logical store directory.
         store_dir: String,
         /// Where the files are.
         real_store_dir: PathBuf,
     },
+    /// The sandbox is required (`sandbox = true`, or a diverted store) but this process
+    /// cannot create its namespaces.
+    #[error(transparent)]
+    SandboxUnavailable(#[from] crate::build::sandbox::SandboxUnavailable),
     /// `max-jobs` is 0 and something must be built.
     #[error("unable to start any build; either increase '--max-jobs' or enable remote builds")]
     NoBuildSlots,

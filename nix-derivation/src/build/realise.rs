@@ -25,13 +25,30 @@
 //! they happened and CppNix's exit status.
 //!
 //! # Sandbox and builtins
-//! The builder runs without a sandbox ([`super::builder::run`]). This needs a store whose
-//! store directory is where its files are (a store opened with
-//! [`LocalStore::open_with_store_dir`] with `R/nix/store`, or the system store `/`): the
-//! builder is told to write `/nix/store/…`. In a *diverted* store (`--store R`, logical
-//! `/nix/store`, files in `R/nix/store`) CppNix 2.8 on Linux always uses its sandbox; we do
-//! not have one yet and return [`BuildError::NeedsSandbox`]. `builtin:` builders are not
-//! supported yet either.
+//! `builtin:` builders (`builtin:buildenv`, and `builtin:fetchurl` for fixed-output
+//! derivations) run in-process ([`super::builtins::run`]), reading inputs from and writing
+//! outputs to the store's real directory. Other builders run, depending on
+//! [`RealiseOptions::sandbox`] (CppNix's `sandbox` setting):
+//!
+//! * [`SandboxMode::Auto`] (the default, as CppNix's default `sandbox = true` on Linux): in the
+//!   sandbox ([`super::sandbox::run`]) when [`super::sandbox::available`] says this process
+//!   can create its namespaces; otherwise without it ([`super::builder::run`]);
+//! * [`SandboxMode::Enabled`]: always in the sandbox; [`BuildError::SandboxUnavailable`] when
+//!   it cannot be used;
+//! * [`SandboxMode::Disabled`]: without a sandbox ([`super::builder::run`]).
+//!
+//! Running without the sandbox needs a store whose store directory is where its files are (a
+//! store opened with [`LocalStore::open_with_store_dir`] with `R/nix/store`, or the system
+//! store `/`): the builder is told to write `/nix/store/…`. A *diverted* store (`--store R`,
+//! logical `/nix/store`, files in `R/nix/store`) therefore always builds in the sandbox, even
+//! with [`SandboxMode::Disabled`], as CppNix 2.8 on Linux does (`nix-store --store R -r …
+//! --option sandbox false` builds in its sandbox); when the sandbox is unavailable that is
+//! [`BuildError::SandboxUnavailable`], with the reason, before anything is built.
+//!
+//! In the sandbox the builder sees the closure of its inputs (input sources and the outputs
+//! of input derivations, with their references, from the store's database), runs in `/build`,
+//! and has the network only for fixed-output derivations; its outputs are moved to the real
+//! store directory, so a diverted store builds the same paths as CppNix.
 //!
 //! # Example
 //! ```no_run
@@ -62,6 +79,7 @@ use nix_store::store_path::StorePath;
 use super::builder::{self, BuildError, BuildOptions};
 use super::log::LogFile;
 use super::register::{register_outputs, remove_tree};
+use super::{builtins, sandbox};
 use crate::derivation::Derivation;
 
 /// Something that can fetch store paths instead of building them (a binary cache).
@@ -92,16 +110,50 @@ impl Substituter for nix_store::cache::Substituters {
     }
 }
 
-/// Whether builders run in the sandbox (CppNix's `sandbox` setting).
+/// Whether builders run in the sandbox (CppNix's `sandbox` setting). `builtin:` builders
+/// always run in-process. Whatever the setting, a diverted store builds in the sandbox (as
+/// CppNix 2.8 on Linux), so there [`BuildError::SandboxUnavailable`] is the error when it
+/// cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SandboxMode {
-    /// Always (an error while nixrs has no sandbox).
+    /// Always (`sandbox = true` or `relaxed`, as `__noChroot` is not supported);
+    /// [`BuildError::SandboxUnavailable`] when this process cannot create the namespaces.
     Enabled,
-    /// Never (an error for a diverted store, which needs it).
+    /// Without the sandbox (`sandbox = false`), except in a diverted store (see above).
     Disabled,
-    /// When the store needs it (a diverted store), as CppNix on Linux.
+    /// In the sandbox on Linux when it is available, else without it (only possible in a
+    /// store that is not diverted). CppNix's default `sandbox = true` on Linux, with a
+    /// fallback.
     #[default]
     Auto,
+}
+
+/// How the builders of one [`realise`] call run (what [`SandboxMode`] resolves to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runner {
+    Sandbox,
+    Plain,
+}
+
+/// Resolves the sandbox setting for `store` (probing the namespaces at most once).
+///
+/// A diverted store always builds in the sandbox, even with [`SandboxMode::Disabled`]: CppNix
+/// 2.8 does the same (its `startBuilder` turns the chroot on when the store directory is not
+/// the real one), since only the sandbox can show the inputs at their logical paths.
+fn choose_runner(store: &LocalStore, mode: SandboxMode) -> Result<Runner, BuildError> {
+    let diverted = is_diverted(store);
+    match mode {
+        SandboxMode::Disabled if !diverted => Ok(Runner::Plain),
+        SandboxMode::Enabled | SandboxMode::Disabled => {
+            sandbox::available()?;
+            Ok(Runner::Sandbox)
+        }
+        SandboxMode::Auto => match sandbox::available() {
+            Ok(()) => Ok(Runner::Sandbox),
+            Err(e) if diverted => Err(e.into()),
+            Err(_) => Ok(Runner::Plain),
+        },
+    }
 }
 
 /// Receives progress and the builders' output while [`realise`] runs. Called from the build
@@ -566,6 +618,7 @@ fn build_one(
     store: &LocalStore,
     node: &Node,
     memo: &RefMemo,
+    runner: Option<Runner>,
     options: &RealiseOptions,
 ) -> Result<BTreeMap<String, StorePath>, BuildError> {
     let sd = store.store_dir();
@@ -597,26 +650,13 @@ fn build_one(
             what: "a derivation some of whose outputs are already valid",
         });
     }
-    if node.drv.is_builtin() {
-        return Err(BuildError::Unsupported {
-            what: "with a builtin: builder",
-        });
-    }
-    let diverted = is_diverted(store);
-    match options.sandbox {
-        SandboxMode::Enabled => {
-            return Err(BuildError::Unsupported {
-                what: "in the sandbox",
-            })
-        }
-        SandboxMode::Auto | SandboxMode::Disabled if diverted => {
-            return Err(BuildError::NeedsSandbox {
-                store_dir: sd.to_string(),
-                real_store_dir: store.layout().real_store_dir(),
-            })
-        }
-        _ => {}
-    }
+    let runner = if node.drv.is_builtin() {
+        None
+    } else {
+        Some(runner.ok_or(BuildError::Unsupported {
+            what: "without a resolved sandbox setting",
+        })?)
+    };
 
     let mut inputs: Vec<StorePath> = node.drv.input_srcs.iter().cloned().collect();
     for (input, wanted) in &node.drv.input_drvs {
@@ -649,14 +689,57 @@ fn build_one(
         drv: &node.path,
     };
     let build_dir = create_build_dir(&options.build_dir_parent, &node.path)?;
-    let ran = builder::run(
-        &node.drv,
-        Some(&node.path),
-        sd,
-        &build_dir,
-        &options.build,
-        &mut tee,
-    );
+    let ran = match runner {
+        None => {
+            let real_outs: BTreeMap<String, PathBuf> = node
+                .outputs
+                .iter()
+                .map(|(n, p)| (n.clone(), store.real_path(p)))
+                .collect();
+            builtins::run(
+                &node.drv,
+                Some(&node.path),
+                sd,
+                &store.layout().real_store_dir(),
+                &real_outs,
+                &mut tee,
+            )
+        }
+        Some(Runner::Plain) => builder::run(
+            &node.drv,
+            Some(&node.path),
+            sd,
+            &build_dir,
+            &options.build,
+            &mut tee,
+        ),
+        Some(Runner::Sandbox) => {
+            let real_store_dir = store.layout().real_store_dir();
+            let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
+            builder::plan(
+                &node.drv,
+                sd,
+                Path::new(sandbox::SANDBOX_BUILD_DIR),
+                &options.build,
+            )
+            .and_then(|plan| {
+                let spec = sandbox::SandboxSpec {
+                    drv: &node.drv,
+                    drv_path: Some(&node.path),
+                    plan: &plan,
+                    store_dir: sd,
+                    real_store_dir: &real_store_dir,
+                    input_closure: &input_closure,
+                    outputs: &node.outputs,
+                    host_build_dir: &build_dir,
+                    chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
+                    network: node.drv.is_fixed_output(),
+                    extra_paths: &[],
+                };
+                sandbox::run(&spec, &options.build, &mut tee)
+            })
+        }
+    };
     let logged = match tee.file.take() {
         Some(f) => f.finish().map_err(BuildError::from),
         None => Ok(()),
@@ -695,17 +778,24 @@ enum State {
 /// # Errors
 /// [`BuildError::Realise`] with every failure when builds fail; other variants for problems
 /// found before building (an invalid or unparsable `.drv`, a missing input source,
-/// `max_jobs` = 0 with something to build, store errors).
+/// `max_jobs` = 0 with something to build, [`BuildError::SandboxUnavailable`] when the
+/// sandbox is needed (see [`SandboxMode`]) but cannot be used, store errors).
 pub fn realise(
     store: &LocalStore,
     drv_paths: &[StorePath],
     options: &RealiseOptions,
 ) -> Result<Realised, BuildError> {
     let g = discover(store, drv_paths, options, true)?;
+    if !g.nodes.is_empty() && options.max_jobs == 0 {
+        return Err(BuildError::NoBuildSlots);
+    }
+    // Resolve the sandbox setting once, before building anything, if a builder will run.
+    let runner = if g.nodes.iter().any(|n| !n.drv.is_builtin()) {
+        Some(choose_runner(store, options.sandbox)?)
+    } else {
+        None
+    };
     if !g.nodes.is_empty() {
-        if options.max_jobs == 0 {
-            return Err(BuildError::NoBuildSlots);
-        }
         if let Some(o) = &options.observer {
             let list: Vec<StorePath> = g.nodes.iter().map(|n| n.path.clone()).collect();
             o.will_build(&list);
@@ -737,7 +827,7 @@ pub fn realise(
                 let node = &g.nodes[i];
                 let memo = &memo;
                 scope.spawn(move || {
-                    let r = build_one(store, node, memo, options);
+                    let r = build_one(store, node, memo, runner, options);
                     let _ = tx.send((i, r));
                 });
             }

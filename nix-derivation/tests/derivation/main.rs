@@ -8,6 +8,7 @@ mod common;
 mod differential;
 mod fixtures;
 mod realise;
+mod realise_diverted;
 mod roundtrip;
 mod sandbox;
 mod strategy;
