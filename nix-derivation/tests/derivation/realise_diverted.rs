@@ -218,3 +218,79 @@ fn diverted_store_uses_the_sandbox_even_when_disabled() -> TestResult {
     );
     Ok(())
 }
+
+#[cfg(feature = "http")]
+/// Serves `body` over HTTP on 127.0.0.1 (any path, `Connection: close`) from a detached
+/// thread; returns the port.
+fn serve(body: &'static [u8]) -> std::io::Result<u16> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body);
+        }
+    });
+    Ok(port)
+}
+
+/// A `builtin:fetchurl` fixed-output derivation (over HTTP from this process) built by us in
+/// one diverted root and by CppNix in another: the same path and NAR hash.
+#[cfg(feature = "http")]
+#[test]
+fn builtin_fetchurl_like_cppnix() -> TestResult {
+    let Some((nix_store, nix_instantiate)) = tools() else {
+        return Ok(());
+    };
+    let port = serve(b"hello")?;
+    let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
+    let nix = format!(
+        r#"derivation {{ name = "f.txt"; system = "builtin"; builder = "builtin:fetchurl"; url = "http://127.0.0.1:{port}/f.txt"; outputHashAlgo = "sha256"; outputHash = "sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="; outputHashMode = "flat"; }}"#
+    );
+    let mut drvs = Vec::new();
+    for root in [ours.path(), theirs.path()] {
+        let file = root.join("f.nix");
+        std::fs::write(&file, &nix)?;
+        let r = root.to_str().ok_or("root")?;
+        let f = file.to_str().ok_or("file")?;
+        drvs.push(cpp(&nix_instantiate, &["--store", r, f])?.join(""));
+    }
+    assert_eq!(drvs[0], drvs[1]);
+    let store = LocalStore::open(ours.path())?;
+    let drv = store.store_dir().parse_path(&drvs[0])?;
+    let options = RealiseOptions {
+        build_dir_parent: tmp.path().to_path_buf(),
+        ..Default::default()
+    };
+    let built = realise(&store, std::slice::from_ref(&drv), &options)?;
+    let out = store.store_dir().display(&built[&drv]["out"]);
+    let r2 = theirs.path().to_str().ok_or("root")?;
+    let mut args = vec!["--store", r2, "--realise", &drvs[1]];
+    args.extend(OPTS);
+    assert_eq!(cpp(&nix_store, &args)?, std::slice::from_ref(&out));
+    let r1 = ours.path().to_str().ok_or("root")?;
+    for q in ["--hash", "--references", "--deriver"] {
+        assert_eq!(
+            cpp(&nix_store, &["--store", r1, "-q", q, &out])?,
+            cpp(&nix_store, &["--store", r2, "-q", q, &out])?,
+            "{q}"
+        );
+    }
+    let verify = cpp(&nix_store, &["--store", r1, "--verify", "--check-contents"]);
+    assert!(verify.is_ok(), "{verify:?}");
+    Ok(())
+}
