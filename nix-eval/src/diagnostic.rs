@@ -143,7 +143,36 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
         trimmed.push_str(body.trim_end_matches([' ', '\t', '\r']));
         trimmed.push_str(nl);
     }
-    trimmed
+    expand_tabs(&trimmed)
+}
+
+/// CppNix's logger passes the whole message through `filterANSIEscapes`, which expands each tab
+/// to the next multiple of 8 of a column counted from the start of the message (a newline counts
+/// as one column and does not reset it; a UTF-8 character counts once) and drops `\r`.
+fn expand_tabs(s: &str) -> String {
+    if !s.contains(['\t', '\r']) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut w = 0usize;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                out.push(' ');
+                w += 1;
+                while w % 8 != 0 {
+                    out.push(' ');
+                    w += 1;
+                }
+            }
+            '\r' => {}
+            c => {
+                out.push(c);
+                w += 1;
+            }
+        }
+    }
+    out
 }
 
 /// CppNix indents every line of an error after the first by the width of `error: `, except
@@ -160,6 +189,16 @@ fn indent_rest(message: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+#[cfg(test)]
+mod tab_tests {
+    #[test]
+    fn tabs_expand_from_the_start_of_the_message() {
+        assert_eq!(super::expand_tabs("ab\tc"), "ab      c");
+        assert_eq!(super::expand_tabs("abcdefg\n\tx"), "abcdefg\n        x");
+        assert_eq!(super::expand_tabs("a\r\tb"), "a       b");
+    }
 }
 
 /// Levenshtein distance, for "Did you mean …?".

@@ -82,3 +82,42 @@ fn eval_file_with_import() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(out.status.code(), Some(0));
     Ok(())
 }
+
+/// CppNix expands tabs in an error message from a column counted from the start of the whole
+/// message, so the excerpt depends on the file's path: compare live at several path lengths.
+#[test]
+fn tabs_in_error_excerpts_match_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(reference) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let dir = testkit::tempdir();
+    for sub in ["a", "abc", "abcdefghijk", "x/yz"] {
+        let d = dir.path().join(sub);
+        std::fs::create_dir_all(&d)?;
+        let file = d.join("tabs.nix");
+        std::fs::write(&file, "let\tx = 1;\tin\tx + \"a\"\n\t# \t\n")?;
+        let ours = Command::new(crate::nixrs())
+            .args(["nix-instantiate", "--eval"])
+            .arg(&file)
+            .output()?;
+        let theirs = Command::new(&reference).arg("--eval").arg(&file).output()?;
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stderr),
+            String::from_utf8_lossy(&theirs.stderr),
+            "stderr for {}",
+            file.display()
+        );
+        assert_eq!(ours.status.code(), theirs.status.code());
+    }
+    let ours = Command::new(crate::nixrs())
+        .args(["nix-instantiate", "--eval", "-E", "throw \"a\\tb\\tc\""])
+        .output()?;
+    let theirs = Command::new(&reference)
+        .args(["--eval", "-E", "throw \"a\\tb\\tc\""])
+        .output()?;
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stderr),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    Ok(())
+}
