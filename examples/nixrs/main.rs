@@ -83,9 +83,7 @@ fn dispatch(program: &str, args: &[OsString]) -> CmdResult {
         "nix-hash" => cmd::hash::nix_hash(args),
         "nix-instantiate" => cmd::eval::nix_instantiate(args),
         "nix-env" => cmd::nix_env::main(args),
-        "nix-build" => Err(util::CmdError::msg(format!(
-            "'{program}' is not implemented by nixrs yet"
-        ))),
+        "nix-build" => cmd::nix_build::main(args),
         // native commands
         "nar" => cmd::nar::main(args),
         "derivation" => cmd::derivation::main(args),

@@ -8,6 +8,7 @@ pub mod hash;
 pub mod key;
 pub mod nar;
 pub mod narinfo;
+pub mod nix_build;
 pub mod nix_env;
 pub mod nix_store;
 pub mod parse;

@@ -11,6 +11,7 @@ mod hash;
 mod instantiate;
 mod local_store;
 mod nar;
+mod nix_build;
 mod parse;
 mod realworld;
 mod store;
