@@ -846,6 +846,72 @@ mod tests {
     }
 
     #[test]
+    fn fetched_paths_are_written_in_read_only_mode(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = testkit::tempdir();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"data")?;
+        let mem = Arc::new(MemoryStore::new());
+        let ro = StoreBackend::read_only(mem.clone());
+        let flat = FileIngestionMethod::Flat;
+        let plain = ro.add_path("f", &f, flat, HashAlgo::Sha256, None)?;
+        assert!(!mem.is_valid_path(&plain.path)?);
+        assert!(ro.fetch_writes());
+        let p = ro.add_fetched("f", &f, flat)?;
+        assert_eq!(p, plain.path);
+        assert!(mem.is_valid_path(&p)?);
+        let back = dir.path().join("back");
+        assert!(ro.export_path(&p, &back)?);
+        assert_eq!(std::fs::read(&back)?, b"data");
+        // ComputeOnly computes the same path and writes nothing
+        let co = ComputeOnly::default();
+        assert!(!co.fetch_writes());
+        assert_eq!(co.add_fetched("f", &f, flat)?, p);
+        assert!(!co.export_path(&p, &dir.path().join("x"))?);
+        Ok(())
+    }
+
+    #[test]
+    fn diverted_io_reads_the_real_store_dir() -> std::result::Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = testkit::tempdir();
+        let real = dir.path().join("nix/store");
+        std::fs::create_dir_all(&real)?;
+        std::fs::write(real.join("abc-x"), b"x")?;
+        let io = DivertedIo::new(Box::new(crate::io::RealIo), "/nix/store", &real);
+        assert_eq!(io.read_file(Path::new("/nix/store/abc-x"))?, b"x");
+        assert_eq!(
+            io.file_kind(Path::new("/nix/store/abc-x")),
+            Some(FileKind::Regular)
+        );
+        assert_eq!(
+            io.real_path(Path::new("/nix/store/abc-x/y")),
+            real.join("abc-x/y")
+        );
+        // only whole components of the store directory are diverted
+        assert_eq!(
+            io.real_path(Path::new("/nix/storex/a")),
+            Path::new("/nix/storex/a")
+        );
+        assert_eq!(
+            io.real_path(Path::new("/nix/store")),
+            Path::new("/nix/store")
+        );
+        let sb = StoreBackend::read_only(Arc::new(MemoryStore::new()));
+        assert_eq!(
+            sb.clone()
+                .with_real_store_dir("/nix/store")
+                .real_store_dir(),
+            None
+        );
+        assert_eq!(
+            sb.with_real_store_dir(&real).real_store_dir(),
+            Some(real.as_path())
+        );
+        Ok(())
+    }
+
+    #[test]
     fn derivations_read_back() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let mem = Arc::new(MemoryStore::new());
         let rw = StoreBackend::read_write(mem);
