@@ -1,7 +1,8 @@
 //! Fetchers writing to the store under `nix-instantiate --eval` (read-only mode does not stop
 //! CppNix 2.8's fetchers): `readFile (fetchurl …)` and `import (fetchTarball …)` against a
 //! diverted store root give CppNix's output, the same store paths and NAR hashes, and
-//! `nix-store --verify --check-contents` accepts what we wrote.
+//! `nix-store --verify --check-contents` accepts what we wrote. `fetchGit` of a local
+//! repository too.
 
 use std::path::Path;
 use std::process::Command;
@@ -56,6 +57,32 @@ fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
         .arg("pkg")
         .status()?;
     assert!(tar.success());
+    // a git repository with fixed dates
+    let repo = t.join("repo");
+    std::fs::create_dir_all(&repo)?;
+    std::fs::write(repo.join("default.nix"), b"{ v = \"from git\"; }\n")?;
+    let git = |args: &[&str]| -> std::io::Result<bool> {
+        Ok(Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")
+            .env("HOME", t)
+            .output()?
+            .status
+            .success())
+    };
+    assert!(git(&["init", "-q"])?);
+    assert!(git(&["add", "."])?);
+    assert!(git(&[
+        "-c",
+        "user.name=a",
+        "-c",
+        "user.email=a@b",
+        "commit",
+        "-qm",
+        "init"
+    ])?);
     let file_url = format!("file://{}", t.join("src/hello.txt").display());
     let tar_url = format!("file://{}", t.join("pkg.tar.gz").display());
     let exprs = [
@@ -63,6 +90,10 @@ fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
         format!(r#"import (builtins.fetchTarball "{tar_url}")"#),
         format!(
             r#"[ (builtins.fetchurl {{ url = "{file_url}"; name = "named"; }}) (builtins.pathExists (builtins.fetchTarball {{ url = "{tar_url}"; name = "t"; }} + "/lib/y.nix")) ]"#
+        ),
+        format!(
+            r#"let g = builtins.fetchGit {}; in [ (import g).v g.outPath g.narHash g.revCount ]"#,
+            repo.display()
         ),
     ];
     let ours_root = t.join("ours");
@@ -81,8 +112,8 @@ fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
     }
     let names = store_names(&ours_root)?;
     assert_eq!(names, store_names(&cpp_root)?);
-    // 2 files (hello.txt, named), 2 archives, 2 unpacked trees
-    assert_eq!(names.len(), 6, "{names:?}");
+    // 2 files (hello.txt, named), 2 archives, 2 unpacked trees, 1 git tree
+    assert_eq!(names.len(), 7, "{names:?}");
     for n in &names {
         let p = format!("/nix/store/{n}");
         let hash = |root: &Path| {
