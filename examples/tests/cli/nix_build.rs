@@ -4,9 +4,10 @@
 //! NAR hashes, and the same standard error and exit status for `--dry-run` and a failing
 //! builder.
 //!
-//! Both run on a non-diverted store `local?store=R/nix/store&state=R/nix/var/nix&log=…` (so
-//! the builders need no sandbox), one after the other at the same root path `R` (moved
-//! away in between), so that their store directories, and hence all paths, are equal.
+//! Both run one after the other at the same root path `R` (moved away in between), once as a
+//! diverted store `--store R` (builds in the sandbox) and once as a non-diverted store
+//! `local?store=R/nix/store&state=R/nix/var/nix&log=…` (whose store directory includes `R`,
+//! hence the same path for both).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,8 +38,14 @@ in {
 }
 "#;
 
-fn store_url(root: &Path) -> String {
+/// `--store` for `root`: the root itself (diverted: `/nix/store` kept in `root/nix/store`,
+/// builds in the sandbox), or the non-diverted form with the store directory
+/// `root/nix/store`.
+fn store_url(root: &Path, diverted: bool) -> String {
     let r = root.display();
+    if diverted {
+        return r.to_string();
+    }
     format!("local?store={r}/nix/store&state={r}/nix/var/nix&log={r}/nix/var/log/nix")
 }
 
@@ -51,6 +58,7 @@ struct Run {
 }
 
 fn nix_build(
+    diverted: bool,
     ours: bool,
     cpp: &Path,
     root: &Path,
@@ -74,7 +82,7 @@ fn nix_build(
         c
     };
     cmd.arg("--store")
-        .arg(store_url(root))
+        .arg(store_url(root, diverted))
         .args(args)
         .current_dir(work)
         .env_remove("NIX_REMOTE")
@@ -83,6 +91,7 @@ fn nix_build(
 }
 
 fn run_all(
+    diverted: bool,
     ours: bool,
     cpp: &Path,
     cpp_store: &Path,
@@ -97,7 +106,7 @@ fn run_all(
     std::os::unix::fs::symlink("busybox", bb.join("bin/sh"))?;
     let add = Command::new(cpp_store)
         .arg("--store")
-        .arg(store_url(root))
+        .arg(store_url(root, diverted))
         .arg("--add")
         .arg(&bb)
         .output()?;
@@ -136,7 +145,7 @@ fn run_all(
         } else {
             work.to_path_buf()
         };
-        builds.push(nix_build(ours, cpp, root, &dir, &args)?);
+        builds.push(nix_build(diverted, ours, cpp, root, &dir, &args)?);
     }
     let mut links = Vec::new();
     let mut hashes = Vec::new();
@@ -150,7 +159,7 @@ fn run_all(
             let target = std::fs::read_link(e.path())?.display().to_string();
             let h = Command::new(cpp_store)
                 .arg("--store")
-                .arg(store_url(root))
+                .arg(store_url(root, diverted))
                 .args(["-q", "--hash", &target])
                 .output()?;
             assert!(h.status.success(), "{}", String::from_utf8_lossy(&h.stderr));
@@ -178,8 +187,8 @@ fn run_all(
     })
 }
 
-#[test]
-fn nix_build_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs everything with CppNix, then with nixrs, and compares.
+fn compare(diverted: bool) -> Result<(), Box<dyn std::error::Error>> {
     let Some(cpp) = testkit::reference("nix-build") else {
         return Ok(());
     };
@@ -193,10 +202,11 @@ fn nix_build_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
     let tmp = testkit::tempdir();
     let root = tmp.path().join("R");
     let work = tmp.path().join("w");
-    let theirs = run_all(false, &cpp, &cpp_store, &root, &work)?;
+    let theirs = run_all(diverted, false, &cpp, &cpp_store, &root, &work)?;
+    // the same paths: the non-diverted store directory includes the root
     std::fs::rename(&root, tmp.path().join("R-cpp"))?;
     std::fs::rename(&work, tmp.path().join("w-cpp"))?;
-    let ours = run_all(true, &cpp, &cpp_store, &root, &work)?;
+    let ours = run_all(diverted, true, &cpp, &cpp_store, &root, &work)?;
     let names = [
         "dry-run",
         "x y.dev l y",
@@ -248,4 +258,14 @@ fn nix_build_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(ours.hashes, theirs.hashes);
     assert_eq!(ours.roots, theirs.roots);
     Ok(())
+}
+
+#[test]
+fn nix_build_matches_cppnix_non_diverted() -> Result<(), Box<dyn std::error::Error>> {
+    compare(false)
+}
+
+#[test]
+fn nix_build_matches_cppnix_diverted() -> Result<(), Box<dyn std::error::Error>> {
+    compare(true)
 }
