@@ -1,7 +1,7 @@
 //! One module per command family. Each area's module is owned by the crate it drives.
 
-pub mod copy;
 pub mod build;
+pub mod copy;
 pub mod derivation;
 pub mod eval;
 pub mod hash;
