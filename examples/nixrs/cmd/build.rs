@@ -142,7 +142,7 @@ impl BuildObserver for Progress {
 
 /// CppNix's text of a build error; with `quiet` (the log was not shown), a failed builder's
 /// message ends with the last lines of its log.
-fn describe(e: &BuildError, quiet: bool) -> String {
+pub(crate) fn describe(e: &BuildError, quiet: bool) -> String {
     let mut text = e.to_string();
     if let (true, BuildError::Failed { drv, log_tail, .. }) = (quiet, e) {
         if !log_tail.is_empty() {
@@ -251,7 +251,7 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
 }
 
 /// Prints the messages of a failed realisation as CppNix does and returns the final error.
-fn report(f: &RealiseFailure, quiet: bool) -> CmdError {
+pub(crate) fn report(f: &RealiseFailure, quiet: bool) -> CmdError {
     let status = f.exit_status();
     for (_, e) in f.roots.iter().skip(1) {
         eprintln!("error: {}", describe(e, quiet));

@@ -28,9 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nix_derivation::build::builder::BuildError;
-use nix_derivation::build::realise::{
-    plan, realise, BuildObserver, RealiseFailure, RealiseOptions, SandboxMode,
-};
+use nix_derivation::build::realise::{plan, realise, BuildObserver, RealiseOptions, SandboxMode};
 use nix_eval::instantiate;
 use nix_eval::store::StoreBackend;
 use nix_eval::{Error, Evaluator, Value};
@@ -305,49 +303,10 @@ impl BuildObserver for Progress {
         }
     }
     fn failed(&self, error: &BuildError) {
-        eprintln!("error: {}", describe(error, self.quiet));
+        eprintln!("error: {}", super::build::describe(error, self.quiet));
     }
     fn warning(&self, message: &str) {
         eprintln!("warning: {message}");
-    }
-}
-
-/// CppNix's text of a build error; with `quiet`, a failed builder's message ends with the
-/// last lines of its log.
-fn describe(e: &BuildError, quiet: bool) -> String {
-    let mut text = e.to_string();
-    if let (true, BuildError::Failed { drv, log_tail, .. }) = (quiet, e) {
-        if !log_tail.is_empty() {
-            text.push_str(&format!(";\n       last {} log lines:", log_tail.len()));
-            for l in log_tail {
-                text.push_str(&format!("\n       > {}", String::from_utf8_lossy(l)));
-            }
-            text.push_str(&format!("\n       For full logs, run 'nix log {drv}'."));
-        }
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// The final error of a failed realisation, after printing the others as CppNix does.
-fn report(f: &RealiseFailure, quiet: bool) -> CmdError {
-    let status = f.exit_status();
-    for (_, e) in f.roots.iter().skip(1) {
-        eprintln!("error: {}", describe(e, quiet));
-    }
-    match (f.failed.len(), f.roots.first()) {
-        (1, Some((_, e))) => CmdError::with_code(describe(e, quiet), status),
-        (_, first) => {
-            if let Some((_, e)) = first {
-                eprintln!("error: {}", describe(e, quiet));
-            }
-            CmdError::with_code(f.to_string(), status)
-        }
     }
 }
 
@@ -398,8 +357,8 @@ pub fn main(args: &[OsString]) -> CmdResult {
         }
     }
     if o.dry_run {
-        let plan =
-            plan(&store, &drvs, &o.options).map_err(|e| CmdError::msg(describe(&e, true)))?;
+        let plan = plan(&store, &drvs, &o.options)
+            .map_err(|e| CmdError::msg(super::build::describe(&e, true)))?;
         if !plan.to_build.is_empty() {
             if plan.to_build.len() == 1 {
                 eprintln!("this derivation will be built:");
@@ -419,8 +378,8 @@ pub fn main(args: &[OsString]) -> CmdResult {
     }));
     let built = match realise(&store, &drvs, &options) {
         Ok(r) => r,
-        Err(BuildError::Realise(f)) => return Err(report(&f, o.quiet)),
-        Err(e) => return Err(CmdError::msg(describe(&e, o.quiet))),
+        Err(BuildError::Realise(f)) => return Err(super::build::report(&f, o.quiet)),
+        Err(e) => return Err(CmdError::msg(super::build::describe(&e, o.quiet))),
     };
     let mut out_paths = Vec::new();
     let mut links: Vec<(String, String)> = Vec::new();
