@@ -343,16 +343,25 @@ pub fn plan(
     Ok(BuildPlan { env, files })
 }
 
-/// The last lines of a byte stream.
+/// The last lines of a byte stream (the log tail of a failed build; also used by the sandbox).
 #[derive(Debug)]
-struct Tail {
+pub(crate) struct Tail {
     lines: VecDeque<Vec<u8>>,
     current: Vec<u8>,
     max: usize,
 }
 
 impl Tail {
-    fn push(&mut self, bytes: &[u8]) {
+    /// Keeps at most `max` lines.
+    pub(crate) fn new(max: usize) -> Tail {
+        Tail {
+            lines: VecDeque::new(),
+            current: Vec::new(),
+            max,
+        }
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         for &b in bytes {
             if b == b'\n' {
                 self.lines.push_back(std::mem::take(&mut self.current));
@@ -365,7 +374,7 @@ impl Tail {
         }
     }
 
-    fn finish(mut self) -> Vec<Vec<u8>> {
+    pub(crate) fn finish(mut self) -> Vec<Vec<u8>> {
         if !self.current.is_empty() {
             self.lines.push_back(std::mem::take(&mut self.current));
         }
@@ -472,11 +481,7 @@ pub fn run(
         }));
     }
     drop(tx);
-    let mut tail = Tail {
-        lines: VecDeque::new(),
-        current: Vec::new(),
-        max: options.log_tail_lines,
-    };
+    let mut tail = Tail::new(options.log_tail_lines);
     let mut io_error = None;
     for chunk in rx {
         match chunk {

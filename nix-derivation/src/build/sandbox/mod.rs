@@ -48,7 +48,7 @@
 
 mod sys;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -57,7 +57,7 @@ use std::path::{Path, PathBuf};
 
 use nix_store::store_path::{StoreDir, StorePath};
 
-use crate::build::builder::{BuildError, BuildOptions, BuildPlan, ExitKind};
+use crate::build::builder::{BuildError, BuildOptions, BuildPlan, ExitKind, Tail};
 use crate::derivation::Derivation;
 
 /// The build directory inside the sandbox (CppNix's `sandbox-build-dir`).
@@ -154,39 +154,6 @@ pub fn available() -> Result<(), SandboxUnavailable> {
         reason: unavailable_reason(&source),
         source,
     })
-}
-
-/// The last lines of a byte stream.
-#[derive(Debug)]
-struct Tail {
-    lines: VecDeque<Vec<u8>>,
-    current: Vec<u8>,
-    max: usize,
-}
-
-impl Tail {
-    fn push(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if b == b'\n' {
-                self.lines.push_back(std::mem::take(&mut self.current));
-                if self.lines.len() > self.max {
-                    self.lines.pop_front();
-                }
-            } else if self.current.len() < 64 * 1024 {
-                self.current.push(b);
-            }
-        }
-    }
-
-    fn finish(mut self) -> Vec<Vec<u8>> {
-        if !self.current.is_empty() {
-            self.lines.push_back(std::mem::take(&mut self.current));
-        }
-        while self.lines.len() > self.max {
-            self.lines.pop_front();
-        }
-        self.lines.into()
-    }
 }
 
 fn cstring(bytes: &[u8], what: &str) -> Result<CString, BuildError> {
@@ -631,11 +598,7 @@ fn run_in(
         });
     }
 
-    let mut tail = Tail {
-        lines: VecDeque::new(),
-        current: Vec::new(),
-        max: options.log_tail_lines,
-    };
+    let mut tail = Tail::new(options.log_tail_lines);
     let mut io_error = None;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
