@@ -99,7 +99,7 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
     Ok(o)
 }
 
-fn split_search_entry(s: &str) -> (String, String) {
+pub(crate) fn split_search_entry(s: &str) -> (String, String) {
     match s.split_once('=') {
         Some((p, path)) => (p.to_string(), path.to_string()),
         None => (String::new(), s.to_string()),
@@ -130,7 +130,7 @@ fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
     b.build()
 }
 
-fn cwd() -> PathBuf {
+pub(crate) fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
 }
 
@@ -251,7 +251,7 @@ fn instantiate(
 
 static GC_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-fn absolute(p: &str) -> String {
+pub(crate) fn absolute(p: &str) -> String {
     let path = Path::new(p);
     let abs = if path.is_absolute() {
         path.to_path_buf()

@@ -36,6 +36,7 @@ use nix_store::store::local::LocalStore;
 use nix_store::store::Store;
 use nix_store::store_path::{StoreDir, StorePath};
 
+use super::eval::{absolute, cwd, split_search_entry};
 use crate::util::{arg_str, CmdError, CmdResult};
 
 /// The parsed command line.
@@ -154,38 +155,6 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
         }
     }
     Ok(o)
-}
-
-fn cwd() -> PathBuf {
-    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
-}
-
-/// CppNix's `absPath` + `canonPath` without resolving symlinks.
-fn absolute(p: &str) -> String {
-    let path = Path::new(p);
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        cwd().join(path)
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for c in abs.to_string_lossy().split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c.to_string()),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
-fn split_search_entry(s: &str) -> (String, String) {
-    match s.split_once('=') {
-        Some((p, path)) => (p.to_string(), path.to_string()),
-        None => (String::new(), s.to_string()),
-    }
 }
 
 fn evaluator(o: &Opts, store: Arc<LocalStore>) -> Evaluator {
