@@ -37,6 +37,9 @@ pub enum ErrorKind {
     Io,
     /// Any other evaluation error (bad arguments, out of bounds, division by zero, …).
     Eval,
+    /// CppNix's `UsageError` (an unknown hash algorithm): printed without a position, and
+    /// the command adds `Try '<program> --help' for more information.`.
+    Usage,
 }
 
 impl ErrorKind {

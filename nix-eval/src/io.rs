@@ -64,7 +64,7 @@ pub trait EvalIo {
     fn trace(&self, line: &str);
 }
 
-fn os_message(e: &std::io::Error) -> String {
+pub(crate) fn os_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "No such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
@@ -84,8 +84,14 @@ pub struct RealIo;
 
 impl EvalIo for RealIo {
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, String> {
-        std::fs::read(path)
-            .map_err(|e| format!("opening file '{}': {}", path.display(), os_message(&e)))
+        use std::io::Read as _;
+        let mut f = std::fs::File::open(path)
+            .map_err(|e| format!("opening file '{}': {}", path.display(), os_message(&e)))?;
+        let mut buf = Vec::new();
+        // as CppNix's readFile: a directory opens, then reading it fails
+        f.read_to_end(&mut buf)
+            .map_err(|e| format!("reading from file: {}", os_message(&e)))?;
+        Ok(buf)
     }
 
     fn file_kind(&self, path: &Path) -> Option<FileKind> {

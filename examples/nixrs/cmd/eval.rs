@@ -363,6 +363,10 @@ fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
             let _ = lock.write_all(&out);
             let _ = lock.flush();
             eprint!("{}", ev.render_error(&e));
+            if e.kind() == nix_eval::ErrorKind::Usage {
+                // CppNix's handleExceptions on a UsageError
+                eprintln!("Try 'nix-instantiate --help' for more information.");
+            }
             Ok(1)
         }
     }

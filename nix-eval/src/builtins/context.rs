@@ -36,7 +36,8 @@ fn append_context(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resul
             Ok(sp) => sp,
             Err(_) => {
                 return Err(
-                    Error::eval(format!("Context key '{name}' is not a store path")).at_opt(apos),
+                    Error::eval(format!("Context key '\"{name}\"' is not a store path"))
+                        .at_opt(apos),
                 )
             }
         };

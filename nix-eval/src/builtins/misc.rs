@@ -38,8 +38,15 @@ pub(crate) fn coerce_to_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) ->
     Ok(PathBuf::from(String::from_utf8_lossy(&s).into_owned()))
 }
 
+/// CppNix's `realisePath` (import, readFile, readDir, pathExists, hashFile): a coercion
+/// error gets the trace frame `while realising the context of a path`.
+pub(crate) fn realise_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<PathBuf> {
+    coerce_to_path(st, v, pos)
+        .map_err(|e| e.add_trace(pos, "while realising the context of a path"))
+}
+
 fn import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let p = coerce_to_path(st, &args[0], pos)?;
+    let p = realise_path(st, &args[0], pos)?;
     let target = import_target(st, &p);
     let exists = st.io.file_kind(&target).is_some();
     st.import_path(&p, pos).map_err(|e| {
@@ -58,7 +65,7 @@ fn import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value>
 
 fn scoped_import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     let scope = st.force_attrs(&args[0], pos)?;
-    let p = coerce_to_path(st, &args[1], pos)?;
+    let p = realise_path(st, &args[1], pos)?;
     st.scoped_import_path(&scope, &p, pos)
 }
 
@@ -124,12 +131,12 @@ fn get_env(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value
 }
 
 fn path_exists(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let p = coerce_to_path(st, &args[0], pos)?;
+    let p = realise_path(st, &args[0], pos)?;
     Ok(Value::Bool(st.io.file_kind(&p).is_some()))
 }
 
 fn read_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let p = coerce_to_path(st, &args[0], pos)?;
+    let p = realise_path(st, &args[0], pos)?;
     let data = st
         .io
         .read_file(&p)
@@ -138,7 +145,7 @@ fn read_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
 }
 
 fn read_dir(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let p = coerce_to_path(st, &args[0], pos)?;
+    let p = realise_path(st, &args[0], pos)?;
     let entries = st
         .io
         .read_dir(&p)

@@ -103,8 +103,8 @@ fn to_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value
     }
     let p = store
         .backend()
-        .add_text(&name, contents.as_bytes(), &refs)
-        .map_err(|e| e.at_opt(pos))?;
+        // CppNix's store errors (an invalid name) carry no position
+        .add_text(&name, contents.as_bytes(), &refs)?;
     Ok(store_path_string(st, &p))
 }
 
@@ -282,9 +282,9 @@ pub(crate) fn parse_hash_allow_empty(s: &str, algo: Option<HashAlgo>) -> Result<
 
 fn store_path(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     if st.settings.pure {
-        return Err(Error::eval(
-            "builtins.storePath' is not allowed in pure evaluation mode",
-        ));
+        return Err(
+            Error::eval("'builtins.storePath' is not allowed in pure evaluation mode").at_opt(pos),
+        );
     }
     let mut ctx = Context::new();
     let s = st.coerce_to_string(&args[0], pos, false, false, &mut ctx)?;
@@ -302,10 +302,7 @@ fn store_path(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Va
     let resolved = if dir.parse_path(&canon).is_ok() {
         canon
     } else {
-        match std::fs::canonicalize(&canon) {
-            Ok(p) => p.to_string_lossy().into_owned(),
-            Err(_) => canon,
-        }
+        resolve_symlinks(&canon)?
     };
     let (sp, _) = dir.parse_path_prefix(&resolved).map_err(|_| {
         Error::eval(format!("path '{resolved}' is not in the Nix store")).at_opt(pos)
@@ -323,12 +320,44 @@ fn store_path(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Va
     )))
 }
 
+/// CppNix's `canonPath(path, true)`: `path` with every symlink resolved; a component that
+/// does not exist is an error without a position (`getting status of '/a/b': …`).
+fn resolve_symlinks(path: &str) -> Result<String> {
+    match std::fs::canonicalize(path) {
+        Ok(p) => Ok(p.to_string_lossy().into_owned()),
+        Err(e) => {
+            // name the first prefix that cannot be examined, as CppNix's lstat does
+            let mut prefix = String::new();
+            for part in path.split('/').filter(|p| !p.is_empty()) {
+                prefix.push('/');
+                prefix.push_str(part);
+                if let Err(e) = std::fs::metadata(&prefix) {
+                    return Err(Error::new(
+                        crate::error::ErrorKind::Io,
+                        format!(
+                            "getting status of '{prefix}': {}",
+                            crate::io::os_message(&e)
+                        ),
+                    ));
+                }
+            }
+            Err(Error::new(
+                crate::error::ErrorKind::Io,
+                format!("getting status of '{path}': {}", crate::io::os_message(&e)),
+            ))
+        }
+    }
+}
+
 fn hash_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     let ty = force_string_no_ctx(st, &args[0], pos)?;
     let algo: HashAlgo = ty.to_str_lossy().parse().map_err(|_| {
-        Error::eval(format!("unknown hash algorithm '{}'", ty.to_str_lossy())).at_opt(pos)
+        Error::new(
+            crate::error::ErrorKind::Usage,
+            format!("unknown hash algorithm '{}'", ty.to_str_lossy()),
+        )
     })?;
-    let p = super::misc::coerce_to_path(st, &args[1], pos)?;
+    let p = super::misc::realise_path(st, &args[1], pos)?;
     let data = st
         .io
         .read_file(&p)

@@ -218,7 +218,10 @@ fn hash_string(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<V
     let algo = st.force_string(&args[0], pos)?;
     let s = st.force_string(&args[1], pos)?;
     let algo: nix_store::hash::HashAlgo = algo.to_str_lossy().parse().map_err(|_| {
-        Error::eval(format!("unknown hash algorithm '{}'", algo.to_str_lossy())).at_opt(pos)
+        Error::new(
+            crate::error::ErrorKind::Usage,
+            format!("unknown hash algorithm '{}'", algo.to_str_lossy()),
+        )
     })?;
     let h = nix_store::hash::Hash::digest_bytes(algo, s.as_bytes());
     Ok(Value::string(h.to_base16()))

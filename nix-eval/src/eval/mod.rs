@@ -1538,7 +1538,7 @@ impl EvalState {
         if let Some(v) = self.import_cache.get(&target) {
             return Ok(v.clone());
         }
-        if self.io.file_kind(&target).is_none() {
+        if self.io.file_kind(path).is_none() {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
@@ -1573,7 +1573,7 @@ impl EvalState {
         _pos: Option<Pos>,
     ) -> Result<Value> {
         let target = crate::builtins::import_target(self, path);
-        if self.io.file_kind(&target).is_none() {
+        if self.io.file_kind(path).is_none() {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
@@ -1725,10 +1725,13 @@ impl EvalState {
                 match a.get(sym) {
                     Some(x) => v = x.clone(),
                     None => {
+                        let names = a.iter().map(|x| self.symbols.resolve(x.name));
+                        let sugg = diagnostic::suggestions(tok.as_bytes(), names);
                         return Err(Error::new(
                             ErrorKind::MissingAttr,
                             format!("attribute '{tok}' in selection path '{path}' not found"),
-                        ))
+                        )
+                        .with_suggestions(sugg));
                     }
                 }
             }
