@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::diagnostic::{self, Pos};
-use crate::error::{Error, ErrorKind, Result};
+use crate::diagnostic::Pos;
+use crate::error::{Error, Result};
 use crate::eval::EvalState;
 use crate::syntax::Symbol;
 use crate::value::{Attr, Attrs, AttrsBuilder, Thunk, Value};
@@ -36,7 +36,7 @@ fn attr_values(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<V
 }
 
 fn get_attr(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let name = st.force_string(&args[0], pos)?;
+    let name = super::store::force_string_no_ctx(st, &args[0], pos)?;
     let a = st.force_attrs(&args[1], pos)?;
     let sym = st.symbols.intern(name.as_bytes());
     match a.get(sym) {
@@ -44,21 +44,17 @@ fn get_attr(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Valu
             let v = v.clone();
             st.force(&v)
         }
-        None => {
-            let names: Vec<&[u8]> = a.iter().map(|x| st.symbols.resolve(x.name)).collect();
-            let sugg = diagnostic::suggestions(name.as_bytes(), names.into_iter());
-            Err(Error::new(
-                ErrorKind::MissingAttr,
-                format!("attribute '{}' missing", name.to_str_lossy()),
-            )
-            .at_opt(pos)
-            .with_suggestions(sugg))
-        }
+        None => Err(super::misc::missing_for_call(
+            &name.to_str_lossy(),
+            "getAttr",
+            a.pos(),
+            pos,
+        )),
     }
 }
 
 fn has_attr(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let name = st.force_string(&args[0], pos)?;
+    let name = super::store::force_string_no_ctx(st, &args[0], pos)?;
     let a = st.force_attrs(&args[1], pos)?;
     let sym = st.symbols.intern(name.as_bytes());
     Ok(Value::Bool(a.contains(sym)))
@@ -89,10 +85,12 @@ fn list_to_attrs(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result
         let name = match a.get(st.sym.name) {
             Some(n) => n.clone(),
             None => {
-                return Err(Error::type_error(
-                    "'name' attribute missing in a call to 'listToAttrs'",
-                )
-                .at_opt(pos))
+                return Err(super::misc::missing_for_call(
+                    "name",
+                    "listToAttrs",
+                    a.pos(),
+                    pos,
+                ))
             }
         };
         let name = st.force_string(&name, pos)?;
@@ -100,10 +98,12 @@ fn list_to_attrs(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result
         let value = match a.get_attr(st.sym.value) {
             Some(v) => v.clone(),
             None => {
-                return Err(Error::type_error(
-                    "'value' attribute missing in a call to 'listToAttrs'",
-                )
-                .at_opt(pos))
+                return Err(super::misc::missing_for_call(
+                    "value",
+                    "listToAttrs",
+                    a.pos(),
+                    pos,
+                ))
             }
         };
         b.insert(sym, value.value, value.pos);

@@ -106,11 +106,12 @@ fn derivation_strict(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Re
     let attrs = st.force_attrs(&args[0], pos)?;
     let name_sym = st.sym.name;
     let Some(name_attr) = attrs.iter().find(|a| a.name == name_sym) else {
-        return Err(
-            Error::eval("attribute 'name' missing for call to 'derivationStrict'")
-                .at_opt(pos)
-                .add_trace(pos, "while invoking 'derivationStrict'"),
-        );
+        return Err(super::misc::missing_for_call(
+            "name",
+            "derivationStrict",
+            attrs.pos(),
+            pos,
+        ));
     };
     let pos_drv_name = name_attr.pos.or(pos);
     let drv_name = force_string_no_ctx(st, &name_attr.value.clone(), pos)

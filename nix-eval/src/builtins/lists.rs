@@ -119,7 +119,16 @@ fn concat_map(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Va
     let mut out = Vec::new();
     for x in l.iter() {
         let r = st.call_value(&f, x.clone(), pos)?;
-        let inner = st.force_list(&r, pos)?;
+        let r = st.force(&r)?;
+        // CppNix's determinePos: a lambda's own position, else the function's, else the call's
+        let lambda_pos = |v: &Value| match v {
+            Value::Lambda(c) => Some(c.lambda.pos),
+            _ => None,
+        };
+        let at = lambda_pos(&r).or_else(|| lambda_pos(&f)).or(pos);
+        let inner = st
+            .force_list(&r, at)
+            .map_err(|e| e.add_trace(pos, "while invoking 'concatMap'"))?;
         out.extend(inner.iter().cloned());
     }
     Ok(Value::list(out))

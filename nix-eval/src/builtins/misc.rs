@@ -38,6 +38,22 @@ pub(crate) fn coerce_to_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) ->
     Ok(PathBuf::from(String::from_utf8_lossy(&s).into_owned()))
 }
 
+/// CppNix's `attribute 'NAME' missing for call to 'FUNC'`: at the set's position with a
+/// `while invoking` frame at the call when the set was written in the source, else at the
+/// call.
+pub(crate) fn missing_for_call(
+    name: &str,
+    func: &str,
+    set_pos: Option<Pos>,
+    pos: Option<Pos>,
+) -> Error {
+    let e = Error::type_error(format!("attribute '{name}' missing for call to '{func}'"));
+    match set_pos {
+        Some(sp) => e.at(sp).add_trace(pos, format!("while invoking '{func}'")),
+        None => e.at_opt(pos),
+    }
+}
+
 /// CppNix's `realisePath` (import, readFile, readDir, pathExists, hashFile): a coercion
 /// error gets the trace frame `while realising the context of a path`.
 pub(crate) fn realise_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<PathBuf> {
@@ -121,7 +137,7 @@ fn find_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
 }
 
 fn get_env(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
-    let name = st.force_string(&args[0], pos)?;
+    let name = super::store::force_string_no_ctx(st, &args[0], pos)?;
     if st.settings.pure {
         return Ok(Value::string(""));
     }

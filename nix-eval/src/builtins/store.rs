@@ -27,18 +27,11 @@ pub(crate) fn force_string_no_ctx(
     let s = st.force_string(v, pos)?;
     if let Some(c) = s.context() {
         if let Some(first) = c.iter().next() {
-            let shown = first
-                .strip_prefix('=')
-                .or_else(|| {
-                    first
-                        .strip_prefix('!')
-                        .and_then(|r| r.split_once('!').map(|x| x.1))
-                })
-                .unwrap_or(first);
+            // CppNix shows the raw context element (`=/nix/store/…`, `!out!/nix/store/…`)
             return Err(Error::eval(format!(
                 "the string '{}' is not allowed to refer to a store path (such as '{}')",
                 s.to_str_lossy(),
-                shown
+                first
             ))
             .at_opt(pos));
         }

@@ -1127,14 +1127,23 @@ impl EvalState {
             });
         }
         if def.dynamics.is_empty() {
-            return Ok(Value::Attrs(Rc::new(Attrs::from_sorted(entries))));
+            return Ok(Value::Attrs(Rc::new(
+                Attrs::from_sorted(entries).with_pos(def.pos),
+            )));
         }
         let mut attrs = Attrs::from_sorted(entries);
         for d in &def.dynamics {
             let n = self.eval(&scope, &d.name)?;
             let name = match n {
                 Value::Null => continue,
-                Value::String(s) => self.symbols.intern(s.as_bytes()),
+                Value::String(s) => {
+                    if s.context().is_some_and(|c| !c.is_empty()) {
+                        // CppNix's forceStringNoCtx, without a position
+                        let v = Value::String(s.clone());
+                        crate::builtins::store::force_string_no_ctx(self, &v, None)?;
+                    }
+                    self.symbols.intern(s.as_bytes())
+                }
                 other => return Err(type_expected(&other, "a string").at(d.pos)),
             };
             if let Some(prev) = attrs.get_attr(name) {
@@ -1151,7 +1160,7 @@ impl EvalState {
             b.insert(name, v, Some(d.pos));
             attrs = attrs.update(&b.build());
         }
-        Ok(Value::Attrs(Rc::new(attrs)))
+        Ok(Value::Attrs(Rc::new(attrs.with_pos(def.pos))))
     }
 
     #[inline(never)]

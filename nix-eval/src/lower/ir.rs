@@ -63,6 +63,8 @@ pub(crate) struct AttrsDef {
     /// Sorted by symbol id, no duplicates.
     pub statics: Vec<AttrDef>,
     pub dynamics: Vec<DynAttrDef>,
+    /// Where the set's `{` is (the position of the set value), if written in the source.
+    pub pos: Option<Pos>,
 }
 
 /// A formal parameter.

@@ -461,6 +461,7 @@ impl<'a> Lowerer<'a> {
             rec: set.recursive,
             statics,
             dynamics,
+            pos: set.open.map(|o| Pos::new(self.file, o)),
         })))
     }
 

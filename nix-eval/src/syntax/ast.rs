@@ -262,6 +262,9 @@ pub struct AttrSet {
     pub dynamic: Vec<DynamicAttr>,
     /// The source expressions of `inherit (e) …;`, referenced by [`AttrValue::InheritFrom`].
     pub inherit_from: Vec<Expr>,
+    /// Offset of the `{` of a set written in the source (CppNix's position of the set's
+    /// bindings); `None` for the sets implied by `a.b = …`.
+    pub open: Option<u32>,
 }
 
 /// A static attribute definition.

@@ -92,6 +92,7 @@ pub fn parse(
         map,
         names,
         opts,
+        paren_start: HashMap::new(),
         tok: Token {
             kind: Tok::Eof,
             start: 0,
@@ -121,6 +122,10 @@ struct Parser<'a> {
     /// Tokens lexed ahead of `tok`.
     la: VecDeque<Result<Token, LexError>>,
     depth: u32,
+    /// Where the outermost parentheses around an expression open, by the expression's span:
+    /// CppNix's position of an operator, selection or call is where its text starts,
+    /// parentheses around its first operand included.
+    paren_start: HashMap<(u32, u32), u32>,
 }
 
 /// A parsed attribute path element with its position.
@@ -144,6 +149,7 @@ impl SetBuilder {
                 attrs: Vec::new(),
                 dynamic: Vec::new(),
                 inherit_from: Vec::new(),
+                open: None,
             },
             index: None,
         }
@@ -648,7 +654,7 @@ impl<'a> Parser<'a> {
                 }
                 self.bump()?;
                 let path = self.parse_attrpath()?;
-                let span = self.span(lhs.span.start, self.prev_end(&path, lhs.span.end));
+                let span = self.span(self.outer_start(&lhs), self.prev_end(&path, lhs.span.end));
                 let path = path.into_iter().map(|p| p.name).collect();
                 lhs = Expr::new(
                     ExprKind::HasAttr(Box::new(HasAttr { expr: lhs, path })),
@@ -672,12 +678,23 @@ impl<'a> Parser<'a> {
             } else {
                 self.parse_binary(prec)?
             };
-            let span = self.span(lhs.span.start, rhs.span.end);
+            let span = self.span(self.outer_start(&lhs), rhs.span.end);
             lhs = Expr::new(ExprKind::BinOp(Box::new(BinOp { op, lhs, rhs })), span);
             last_nonassoc = if nonassoc { Some(prec) } else { None };
             self.enter()?;
         }
         Ok(lhs)
+    }
+
+    /// Where the text of `e` starts, an opening parenthesis around it included.
+    fn outer_start(&self, e: &Expr) -> u32 {
+        if self.paren_start.is_empty() {
+            return e.span.start;
+        }
+        self.paren_start
+            .get(&(e.span.start, e.span.end))
+            .copied()
+            .unwrap_or(e.span.start)
     }
 
     fn prev_end(&self, path: &[PathElem], default: u32) -> u32 {
@@ -725,13 +742,14 @@ impl<'a> Parser<'a> {
 
     /// `f args`, flattening into an existing call as CppNix does.
     fn make_call(&mut self, f: Expr, mut args: Vec<Expr>, end: u32) -> Expr {
-        let span = self.span(f.span.start, end);
+        let span = self.span(self.outer_start(&f), end);
         let mut f = f;
         let f_span = f.span;
         match std::mem::replace(&mut f.kind, ExprKind::Int(0)) {
             ExprKind::Call(mut c) => {
+                // CppNix extends the call `(f a) b` in place: it keeps its position
                 c.args.append(&mut args);
-                Expr::new(ExprKind::Call(c), span)
+                Expr::new(ExprKind::Call(c), self.span(f_span.start, end))
             }
             kind => {
                 let fun = Expr::new(kind, f_span);
@@ -758,7 +776,7 @@ impl<'a> Parser<'a> {
                 } else {
                     None
                 };
-                let span = self.span(e.span.start, end);
+                let span = self.span(self.outer_start(&e), end);
                 let path = path.into_iter().map(|p| p.name).collect();
                 Ok(Expr::new(
                     ExprKind::Select(Box::new(Select {
@@ -906,9 +924,11 @@ impl<'a> Parser<'a> {
                 ))
             }
             Tok::Char(b'(') => {
+                let open = self.tok.start;
                 self.bump()?;
                 let e = self.parse_expr()?;
                 self.expect(Tok::Char(b')'), &[Tok::Char(b')')])?;
+                self.paren_start.insert((e.span.start, e.span.end), open);
                 Ok(e)
             }
             Tok::Let => {
@@ -919,6 +939,7 @@ impl<'a> Parser<'a> {
                 let close = self.tok;
                 self.bump()?;
                 b.set.recursive = true;
+                b.set.open = Some(open.start);
                 let span = self.span(start, close.end);
                 let set = Expr::new(ExprKind::Attrs(Box::new(b.set)), span);
                 let body = self.names.intern(b"body");
@@ -938,6 +959,7 @@ impl<'a> Parser<'a> {
                 let close = self.tok;
                 self.bump()?;
                 b.set.recursive = true;
+                b.set.open = Some(open.start);
                 Ok(Expr::new(
                     ExprKind::Attrs(Box::new(b.set)),
                     self.span(start, close.end),
@@ -945,7 +967,8 @@ impl<'a> Parser<'a> {
             }
             Tok::Char(b'{') => {
                 self.bump()?;
-                let b = self.parse_binds(t.end, Tok::Char(b'}'))?;
+                let mut b = self.parse_binds(t.end, Tok::Char(b'}'))?;
+                b.set.open = Some(t.start);
                 let close = self.tok;
                 self.bump()?;
                 Ok(Expr::new(
@@ -1594,6 +1617,7 @@ fn empty_set() -> AttrSet {
         attrs: Vec::new(),
         dynamic: Vec::new(),
         inherit_from: Vec::new(),
+        open: None,
     }
 }
 

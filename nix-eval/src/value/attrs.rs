@@ -37,6 +37,9 @@ pub struct Attrs {
     depth: u8,
     /// The flattened entries of a layered set, built on first iteration.
     flat: std::cell::OnceCell<Vec<Attr>>,
+    /// Where the set was written (CppNix's `Bindings::pos`): only for sets made by an
+    /// attribute set expression.
+    pos: Option<Pos>,
 }
 
 /// Merges two sorted entry arrays; on equal names the right one wins.
@@ -78,7 +81,20 @@ impl Attrs {
             base: None,
             depth: 1,
             flat: std::cell::OnceCell::new(),
+            pos: None,
         }
+    }
+
+    /// The same set, written at `pos`.
+    pub(crate) fn with_pos(mut self, pos: Option<Pos>) -> Self {
+        self.pos = pos;
+        self
+    }
+
+    /// Where the set was written, if it comes from an attribute set expression (CppNix's
+    /// `Bindings::pos`; sets built by builtins or `//` have none).
+    pub fn pos(&self) -> Option<Pos> {
+        self.pos
     }
 
     /// Builds from entries already sorted by symbol id without duplicates.
@@ -195,6 +211,7 @@ impl Attrs {
             base: Some(left.clone()),
             depth: left.depth + 1,
             flat: std::cell::OnceCell::new(),
+            pos: None,
         }
     }
 
