@@ -175,8 +175,12 @@ fn process(
             let mut ctx = Context::new();
             nix_eval::print::write_json(st, &v, o.strict, &mut ctx, out)?;
         } else {
-            let v = if o.strict { st.force_deep(&v)? } else { v };
-            out.extend_from_slice(&nix_eval::print::print_value(st, &v));
+            if o.strict {
+                let v = st.force_deep(&v)?;
+                out.extend_from_slice(&nix_eval::print::print_value(st, &v));
+            } else {
+                out.extend_from_slice(&nix_eval::print::print_value_lazy(st, &v));
+            }
             out.push(b'\n');
         }
     }

@@ -54,7 +54,7 @@ fn trace(st: &mut EvalState, args: &[Value], _pos: Option<Pos>) -> Result<Value>
     let v = st.force(&args[0])?;
     let text = match &v {
         Value::String(s) => s.to_str_lossy().into_owned(),
-        other => String::from_utf8_lossy(&crate::print::print_value(st, other)).into_owned(),
+        other => String::from_utf8_lossy(&crate::print::print_value_lazy(st, other)).into_owned(),
     };
     st.io.trace(&format!("trace: {text}"));
     st.force(&args[1])

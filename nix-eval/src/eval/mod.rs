@@ -1103,6 +1103,50 @@ impl EvalState {
         Ok(Value::Bool(true))
     }
 
+    /// CppNix's `__overrides` in a `rec` set: the (forced) set at `entries[i]` replaces the
+    /// attributes of the same names, in the set and in its recursive scope, and adds the others.
+    #[cold]
+    fn apply_overrides(
+        &mut self,
+        def: &crate::lower::ir::AttrsDef,
+        mut entries: Vec<Attr>,
+        i: usize,
+    ) -> Result<Vec<Attr>> {
+        let v = entries[i].value.clone();
+        let v = self.force(&v)?;
+        let Value::Attrs(over) = v else {
+            return Err(type_expected(&v, "a set"));
+        };
+        let mut extra = Vec::new();
+        for a in over.iter() {
+            match entries.binary_search_by(|e| e.name.cmp(&a.name)) {
+                Ok(j) => {
+                    // the scope's slot `j` holds the attribute's own thunk (made above, not
+                    // forced yet): it now reads the override instead
+                    if let (Value::Thunk(t), Some(d)) = (&entries[j].value, def.statics.get(j)) {
+                        if !d.outer && matches!(&*t.0.borrow(), ThunkState::Pending(..)) {
+                            let holder = Env::new(None, 1);
+                            holder.set(0, a.value.clone());
+                            let read = Expr::Var {
+                                level: 0,
+                                slot: 0,
+                                pos: d.pos,
+                            };
+                            *t.0.borrow_mut() = ThunkState::Pending(Rc::new(holder), Rc::new(read));
+                        }
+                    }
+                    entries[j] = a.clone();
+                }
+                Err(_) => extra.push(a.clone()),
+            }
+        }
+        if !extra.is_empty() {
+            entries.extend(extra);
+            entries.sort_by(|x, y| x.name.cmp(&y.name));
+        }
+        Ok(entries)
+    }
+
     #[inline(never)]
     fn eval_attrs(&mut self, env: &Rc<Env>, def: &crate::lower::ir::AttrsDef) -> Result<Value> {
         let scope = if def.rec {
@@ -1114,6 +1158,10 @@ impl EvalState {
         for (i, a) in def.statics.iter().enumerate() {
             let v = if a.outer {
                 self.delay(env, &a.value)
+            } else if def.overrides.is_some() {
+                // as CppNix: a set with `__overrides` gets a thunk per attribute, so that
+                // references to an overridden attribute see the override
+                self.new_thunk(ThunkState::Pending(scope.clone(), a.value.clone()))
             } else {
                 self.delay(&scope, &a.value)
             };
@@ -1125,6 +1173,9 @@ impl EvalState {
                 value: v,
                 pos: Some(a.pos),
             });
+        }
+        if let Some(i) = def.overrides {
+            entries = self.apply_overrides(def, entries, i)?;
         }
         if def.dynamics.is_empty() {
             return Ok(Value::Attrs(Rc::new(

@@ -65,6 +65,9 @@ pub(crate) struct AttrsDef {
     pub dynamics: Vec<DynAttrDef>,
     /// Where the set's `{` is (the position of the set value), if written in the source.
     pub pos: Option<Pos>,
+    /// The index in `statics` of a `__overrides` attribute of a `rec` set (legacy: its
+    /// attributes replace the set's, also for the other attributes' references).
+    pub overrides: Option<usize>,
 }
 
 /// A formal parameter.

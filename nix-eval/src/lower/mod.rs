@@ -457,11 +457,18 @@ impl<'a> Lowerer<'a> {
                 pos: self.pos(d.span),
             });
         }
+        let overrides = if set.recursive {
+            let o = self.st.symbols.intern(b"__overrides");
+            statics.iter().position(|a| a.name == o)
+        } else {
+            None
+        };
         Ok(Expr::Attrs(Box::new(AttrsDef {
             rec: set.recursive,
             statics,
             dynamics,
             pos: set.open.map(|o| Pos::new(self.file, o)),
+            overrides,
         })))
     }
 

@@ -73,11 +73,38 @@ fn attr_name(out: &mut Vec<u8>, name: &[u8]) {
 pub fn print_value(st: &EvalState, v: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    print_inner(&st.symbols, v, &mut out, &mut seen);
+    print_inner(&st.symbols, v, &mut out, &mut seen, false);
     out
 }
 
-fn print_inner(names: &Interner, v: &Value, out: &mut Vec<u8>, seen: &mut HashSet<*const ()>) {
+/// As [`print_value`], for a value whose parts were not forced (`nix-instantiate --eval`
+/// without `--strict`, `builtins.trace`): a function stored in a set or a list prints as
+/// `<CODE>`, as CppNix's thunk for a function expression does until something calls it (the
+/// evaluator stores such functions without a thunk).
+///
+/// ```
+/// let mut ev = nix_eval::Evaluator::builder().build();
+/// let v = ev.eval_expr("{ f = x: x; }", "/").unwrap();
+/// let st = ev.state();
+/// assert_eq!(nix_eval::print::print_value_lazy(st, &v), b"{ f = <CODE>; }");
+/// ```
+pub fn print_value_lazy(st: &EvalState, v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    match v {
+        Value::Attrs(_) | Value::List(_) => print_inner(&st.symbols, v, &mut out, &mut seen, true),
+        _ => print_inner(&st.symbols, v, &mut out, &mut seen, false),
+    }
+    out
+}
+
+fn print_inner(
+    names: &Interner,
+    v: &Value,
+    out: &mut Vec<u8>,
+    seen: &mut HashSet<*const ()>,
+    lazy: bool,
+) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -96,7 +123,7 @@ fn print_inner(names: &Interner, v: &Value, out: &mut Vec<u8>, seen: &mut HashSe
                 attr_name(out, names.resolve(attr.name));
                 out.extend_from_slice(b" = ");
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                    print_inner(names, &attr.value, out, seen)
+                    print_inner(names, &attr.value, out, seen, lazy)
                 });
                 out.extend_from_slice(b"; ");
             }
@@ -109,16 +136,23 @@ fn print_inner(names: &Interner, v: &Value, out: &mut Vec<u8>, seen: &mut HashSe
             }
             out.extend_from_slice(b"[ ");
             for x in l.iter() {
-                stacker::maybe_grow(64 * 1024, 1024 * 1024, || print_inner(names, x, out, seen));
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                    print_inner(names, x, out, seen, lazy)
+                });
                 out.push(b' ');
             }
             out.push(b']');
         }
+        Value::Lambda(_) if lazy => out.extend_from_slice(b"<CODE>"),
         Value::Lambda(_) => out.extend_from_slice(b"<LAMBDA>"),
         Value::PrimOp(_) => out.extend_from_slice(b"<PRIMOP>"),
         Value::PrimOpApp(_) => out.extend_from_slice(b"<PRIMOP-APP>"),
         Value::Thunk(t) => match t.value() {
-            Some(inner) => print_inner(names, &inner, out, seen),
+            // a forced thunk: a function in it was forced, what a set or list holds was not
+            Some(inner) => {
+                let lazy = lazy && !matches!(inner, Value::Lambda(_));
+                print_inner(names, &inner, out, seen, lazy)
+            }
             None => out.extend_from_slice(b"<CODE>"),
         },
     }
