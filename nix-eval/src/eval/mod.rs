@@ -1142,7 +1142,7 @@ impl EvalState {
         }
         if !extra.is_empty() {
             entries.extend(extra);
-            entries.sort_by(|x, y| x.name.cmp(&y.name));
+            entries.sort_by_key(|x| x.name);
         }
         Ok(entries)
     }
