@@ -384,8 +384,63 @@ pub fn to_xml(
 ) -> Result<Vec<u8>> {
     let mut w = XmlWriter::new();
     w.open("expr", &[]);
-    xml_inner(st, v, strict, location, ctx, &mut w)?;
+    let mut drvs_seen = HashSet::new();
+    let mut o = XmlOpts {
+        strict,
+        location,
+        drvs_seen: &mut drvs_seen,
+    };
+    xml_inner(st, v, &mut o, ctx, &mut w)?;
     Ok(w.finish())
+}
+
+/// The knobs of one XML serialisation, and the `.drv` paths already shown in full.
+struct XmlOpts<'a> {
+    strict: bool,
+    location: bool,
+    drvs_seen: &'a mut HashSet<Vec<u8>>,
+}
+
+/// CppNix's XML for a derivation: `<derivation drvPath=… outPath=…>` (each only when it is a
+/// string, forced only when strict) holding the attributes the first time its `drvPath` is
+/// seen, else (or without a `drvPath`) `<repeated />`.
+fn xml_derivation(
+    st: &mut EvalState,
+    a: &Attrs,
+    o: &mut XmlOpts<'_>,
+    ctx: &mut Context,
+    w: &mut XmlWriter,
+) -> Result<()> {
+    let strict = o.strict;
+    let string_attr = |st: &mut EvalState, name: &[u8]| -> Result<Option<Vec<u8>>> {
+        let sym = st.symbols.intern(name);
+        let Some(v) = a.get(sym) else {
+            return Ok(None);
+        };
+        let v = if strict { st.force(v)? } else { v.shallow() };
+        Ok(match v {
+            Value::String(s) => Some(s.as_bytes().to_vec()),
+            _ => None,
+        })
+    };
+    let drv_path = string_attr(st, b"drvPath")?;
+    let out_path = string_attr(st, b"outPath")?;
+    let mut attrs: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(d) = &drv_path {
+        attrs.push(("drvPath", d));
+    }
+    if let Some(p) = &out_path {
+        attrs.push(("outPath", p));
+    }
+    w.open("derivation", &attrs);
+    let first = drv_path.is_some_and(|d| !d.is_empty() && o.drvs_seen.insert(d));
+    if first {
+        xml_attrs(st, a, o, ctx, w)?;
+    } else {
+        w.empty("repeated", &[]);
+    }
+    w.close();
+    Ok(())
 }
 
 fn pos_attrs(st: &EvalState, pos: Pos) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
@@ -400,8 +455,7 @@ fn pos_attrs(st: &EvalState, pos: Pos) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 fn xml_attrs(
     st: &mut EvalState,
     a: &Attrs,
-    strict: bool,
-    location: bool,
+    o: &mut XmlOpts<'_>,
     ctx: &mut Context,
     w: &mut XmlWriter,
 ) -> Result<()> {
@@ -411,7 +465,7 @@ fn xml_attrs(
         .map(|x| (st.symbols.resolve(x.name).to_vec(), x.value.clone(), x.pos))
         .collect();
     for (name, value, apos) in attrs {
-        match (location, apos) {
+        match (o.location, apos) {
             (true, Some(p)) => {
                 let (c, l, f) = pos_attrs(st, p);
                 w.open(
@@ -421,9 +475,7 @@ fn xml_attrs(
             }
             _ => w.open("attr", &[("name", &name)]),
         }
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-            xml_inner(st, &value, strict, location, ctx, w)
-        })?;
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || xml_inner(st, &value, o, ctx, w))?;
         w.close();
     }
     Ok(())
@@ -432,12 +484,11 @@ fn xml_attrs(
 fn xml_inner(
     st: &mut EvalState,
     v: &Value,
-    strict: bool,
-    location: bool,
+    o: &mut XmlOpts<'_>,
     ctx: &mut Context,
     w: &mut XmlWriter,
 ) -> Result<()> {
-    let v = if strict { st.force(v)? } else { v.shallow() };
+    let v = if o.strict { st.force(v)? } else { v.shallow() };
     match &v {
         Value::Null => w.empty("null", &[]),
         Value::Bool(b) => w.empty("bool", &[("value", if *b { b"true" } else { b"false" })]),
@@ -450,22 +501,21 @@ fn xml_inner(
             w.empty("string", &[("value", s.as_bytes())])
         }
         Value::Path(p) => w.empty("path", &[("value", p.as_bytes())]),
+        Value::Attrs(a) if st.is_derivation(a)? => xml_derivation(st, a, o, ctx, w)?,
         Value::Attrs(a) => {
             w.open("attrs", &[]);
-            xml_attrs(st, a, strict, location, ctx, w)?;
+            xml_attrs(st, a, o, ctx, w)?;
             w.close();
         }
         Value::List(l) => {
             w.open("list", &[]);
             for x in l.iter() {
-                stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                    xml_inner(st, x, strict, location, ctx, w)
-                })?;
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || xml_inner(st, x, o, ctx, w))?;
             }
             w.close();
         }
         Value::Lambda(c) => {
-            if location {
+            if o.location {
                 let (col, l, f) = pos_attrs(st, c.lambda.pos);
                 w.open("function", &[("column", &col), ("line", &l), ("path", &f)]);
             } else {

@@ -1,0 +1,1 @@
+builtins.getAttr "b" { x.y = 1; }.x

@@ -1,0 +1,1 @@
+builtins.getAttr "b" (rec { a = 1; })

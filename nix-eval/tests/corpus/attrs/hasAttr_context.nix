@@ -1,0 +1,1 @@
+builtins.hasAttr "${(derivation { name = "c"; system = "x"; builder = "/b"; }).drvPath}" { }

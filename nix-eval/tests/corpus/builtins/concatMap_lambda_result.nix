@@ -1,0 +1,1 @@
+builtins.concatMap (x: y: y) [ 1 ]

@@ -1,0 +1,1 @@
+builtins.getEnv "${derivation { name = "c"; system = "x"; builder = "/b"; }}"

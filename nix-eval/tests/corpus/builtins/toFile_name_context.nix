@@ -1,0 +1,1 @@
+builtins.toFile "${(derivation { name = "c"; system = "x"; builder = "/b"; }).drvPath}" "x"

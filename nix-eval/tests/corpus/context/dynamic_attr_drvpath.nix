@@ -1,0 +1,1 @@
+{ ${(derivation { name = "c"; system = "x"; builder = "/b"; }).drvPath} = 1; }

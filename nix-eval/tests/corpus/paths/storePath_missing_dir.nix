@@ -1,0 +1,1 @@
+builtins.storePath "/tmp/nixrs-corpus-nonexistent/x"

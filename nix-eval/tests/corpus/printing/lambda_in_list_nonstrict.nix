@@ -1,0 +1,2 @@
+# nixrs-flags:
+[ (x: x) { a = x: x; } ]

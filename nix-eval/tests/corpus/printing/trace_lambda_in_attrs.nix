@@ -1,0 +1,1 @@
+builtins.trace { f = x: x; l = [ (x: x) ]; } 1

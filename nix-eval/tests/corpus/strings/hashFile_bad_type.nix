@@ -1,0 +1,1 @@
+builtins.hashFile "sha3" ./hashFile_bad_type.nix

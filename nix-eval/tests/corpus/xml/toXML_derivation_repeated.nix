@@ -1,0 +1,1 @@
+builtins.toXML [ { type = "derivation"; drvPath = "/d"; } { type = "derivation"; drvPath = "/d"; } ]

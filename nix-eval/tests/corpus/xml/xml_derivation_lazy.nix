@@ -1,0 +1,2 @@
+# nixrs-flags: --xml
+{ type = "derivation"; drvPath = "/" + "d"; outPath = "/o"; }
