@@ -12,9 +12,11 @@
 //! has parsed.
 //!
 //! # Compatibility with CppNix
-//! * Error messages: ours read `while parsing a TOML string: <reason>` like CppNix's, but the
-//!   reason comes from the `toml` crate, not toml11 (whose messages quote the source with
-//!   `-->` markers); the text after the prefix differs.
+//! * Error messages: ours read `while parsing a TOML string: <reason>` like CppNix's. For a
+//!   key or table defined twice (`a = 1` twice in a table, `[t]` twice, `a = 1` then `[a]`,
+//!   each on its own line with bare keys) the reason is toml11's, with its `-->` source
+//!   excerpt; for every other mistake it comes from the `toml` crate and differs from
+//!   toml11's.
 //! * Out-of-range numbers: toml11 (as built into CppNix 2.8) saturates integers to the
 //!   `i64` range (`9223372036854775808` → `9223372036854775807`) and overflowing floats to
 //!   the largest finite double; the `toml` crate rejects them, so [`parse`] replaces each such
@@ -77,10 +79,15 @@ pub fn parse(input: &str) -> Result<JsonValue, TomlError> {
             Err(e) => match saturate(&doc, &e) {
                 Some(fixed) => doc = std::borrow::Cow::Owned(fixed),
                 None => {
+                    let message = if e.message().contains("duplicate key") {
+                        duplicate_value_message(&doc)
+                    } else {
+                        None
+                    };
                     return Err(TomlError::Syntax {
-                        message: e.message().to_string(),
+                        message: message.unwrap_or_else(|| e.message().to_string()),
                         span: e.span(),
-                    })
+                    });
                 }
             },
         }
@@ -89,6 +96,196 @@ pub fn parse(input: &str) -> Result<JsonValue, TomlError> {
         message: "too many out-of-range numbers".to_string(),
         span: None,
     })
+}
+
+/// One `key = value` line of a document, as far as [`duplicate_value_message`] reads it.
+struct KeyValueLine<'a> {
+    /// 1-based line number.
+    line_no: usize,
+    /// The whole line.
+    line: &'a str,
+    /// The key as written, without spaces (`a.b`).
+    key: String,
+    /// Byte column where the value starts and its length.
+    value_col: usize,
+    value_len: usize,
+}
+
+/// The length of the value starting `v` when it ends on its line (a string, an array or
+/// inline table on one line, or a bare token), else `None`.
+fn one_line_value_len(v: &str) -> Option<usize> {
+    let b = v.as_bytes();
+    match b.first()? {
+        b'"' => {
+            if v.starts_with("\"\"\"") {
+                return None;
+            }
+            let mut i = 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'"' => return Some(i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        b'\'' => {
+            if v.starts_with("'''") {
+                return None;
+            }
+            v[1..].find('\'').map(|i| i + 2)
+        }
+        b'[' | b'{' => {
+            // brackets outside strings, on this line
+            let mut depth = 0usize;
+            let mut quote: Option<u8> = None;
+            let mut i = 0;
+            while i < b.len() {
+                let c = b[i];
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(b'"') if c == b'\\' => i += 1,
+                    Some(_) => {}
+                    None => match c {
+                        b'"' | b'\'' => quote = Some(c),
+                        b'[' | b'{' => depth += 1,
+                        b']' | b'}' => {
+                            depth = depth.checked_sub(1)?;
+                            if depth == 0 {
+                                return Some(i + 1);
+                            }
+                        }
+                        b'#' => return None,
+                        _ => {}
+                    },
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => Some(
+            v.find(|c: char| c.is_whitespace() || c == '#' || c == ',')
+                .unwrap_or(v.len()),
+        ),
+    }
+}
+
+/// toml11's message (CppNix 2.8) for a key defined twice by two `key = value` lines of the
+/// same table, with its source excerpt:
+///
+/// ```text
+/// [error] toml::insert_value: value ("a") already exists.
+///  --> fromTOML
+///    |
+///  1 | a = 1
+///    |     ^--- value already exists here
+///  ...
+///  2 | a = 2
+///    |     ^--- value defined twice
+/// ```
+///
+/// `None` for other shapes of the mistake (a table header defined twice, quoted keys,
+/// values over several lines), whose toml11 messages we do not reproduce.
+fn duplicate_value_message(doc: &str) -> Option<String> {
+    let mut table = String::new();
+    let mut seen: std::collections::HashMap<String, KeyValueLine<'_>> =
+        std::collections::HashMap::new();
+    let mut headers: std::collections::HashMap<String, KeyValueLine<'_>> =
+        std::collections::HashMap::new();
+    for (i, line) in doc.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if t.starts_with("[[") {
+            return None;
+        }
+        if let Some(rest) = t.strip_prefix('[') {
+            let name = rest.split(']').next()?;
+            table = name.split('.').map(str::trim).collect::<Vec<_>>().join(".");
+            let col = line.len() - t.len();
+            let here = KeyValueLine {
+                line_no: i + 1,
+                line,
+                key: table.clone(),
+                value_col: col,
+                value_len: name.len() + 2,
+            };
+            if let Some(first) = seen.get(&table) {
+                // `a = 1` then `[a]`
+                return Some(format_duplicate("value", first, &here));
+            }
+            match headers.get(&table) {
+                Some(first) => return Some(format_duplicate("table", first, &here)),
+                None => {
+                    headers.insert(table.clone(), here);
+                }
+            }
+            continue;
+        }
+        let (key, value) = t.split_once('=')?;
+        let key: String = key.split('.').map(str::trim).collect::<Vec<_>>().join(".");
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        {
+            return None;
+        }
+        let value_trimmed = value.trim_start();
+        let value_col = line.len() - value_trimmed.len();
+        let value_len = one_line_value_len(value_trimmed)?;
+        let full = if table.is_empty() {
+            key.clone()
+        } else {
+            format!("{table}.{key}")
+        };
+        let here = KeyValueLine {
+            line_no: i + 1,
+            line,
+            key,
+            value_col,
+            value_len,
+        };
+        match seen.get(&full) {
+            Some(first) => return Some(format_duplicate("value", first, &here)),
+            None => {
+                seen.insert(full, here);
+            }
+        }
+    }
+    None
+}
+
+/// toml11's `format_underline` for the two definitions of a value or table (`what`).
+fn format_duplicate(what: &str, first: &KeyValueLine<'_>, second: &KeyValueLine<'_>) -> String {
+    let width = second
+        .line_no
+        .to_string()
+        .len()
+        .max(first.line_no.to_string().len());
+    let pad = " ".repeat(width + 1);
+    let one = |kv: &KeyValueLine<'_>, comment: &str| {
+        let mark = if kv.value_len == 1 {
+            "^---".to_string()
+        } else {
+            "~".repeat(kv.value_len.min(kv.line.len()))
+        };
+        format!(
+            " {:>width$} | {}\n{pad} | {}{mark} {comment}",
+            kv.line_no,
+            kv.line,
+            " ".repeat(kv.value_col)
+        )
+    };
+    format!(
+        "[error] toml::insert_value: {what} (\"{}\") already exists.\n --> fromTOML\n{pad} |\n{}\n ...\n{}",
+        second.key,
+        one(first, &format!("{what} already exists here")),
+        one(second, &format!("{what} defined twice"))
+    )
 }
 
 /// If `e` is about a number out of range, returns `doc` with that number replaced by the
@@ -296,6 +493,27 @@ z = 4
     }
 
     /// Documents and the `--json` output (or an error) observed with CppNix 2.8.
+    #[test]
+    fn duplicate_keys_word_like_toml11() {
+        let msg = |doc: &str| match parse(doc) {
+            Err(TomlError::Syntax { message, .. }) => message,
+            other => panic!("{doc}: {other:?}"),
+        };
+        // outputs of CppNix 2.8's fromTOML (toml11), after `while parsing a TOML string: `
+        assert_eq!(
+            msg("a = \"xy\"\n\n\n\n\n\n\n\n\n\n\na = 2"),
+            "[error] toml::insert_value: value (\"a\") already exists.\n --> fromTOML\n    |\n  1 | a = \"xy\"\n    |     ~~~~ value already exists here\n ...\n 12 | a = 2\n    |     ^--- value defined twice"
+        );
+        assert_eq!(
+            msg("[t]\nb = 1\n[u]\nb = 2\n[ t ]\nb = 3"),
+            "[error] toml::insert_value: table (\"t\") already exists.\n --> fromTOML\n   |\n 1 | [t]\n   | ~~~ table already exists here\n ...\n 5 | [ t ]\n   | ~~~~~ table defined twice"
+        );
+        assert_eq!(
+            msg("a = 1\n[a]"),
+            "[error] toml::insert_value: value (\"a\") already exists.\n --> fromTOML\n   |\n 1 | a = 1\n   |     ^--- value already exists here\n ...\n 2 | [a]\n   | ~~~ value defined twice"
+        );
+    }
+
     #[test]
     fn edge_cases_match_cppnix() {
         let cases: &[(&str, Option<&str>)] = &[
