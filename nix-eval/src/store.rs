@@ -51,6 +51,7 @@ use std::sync::Arc;
 use nix_derivation::hash_modulo::{BoxError, DrvHashCache, DrvResolver};
 use nix_derivation::Derivation;
 use nix_nar::writer::{Node, Writer};
+use nix_store::cache::Substituters;
 use nix_store::content_address::{ContentAddress, FileIngestionMethod};
 use nix_store::hash::{Hash, HashAlgo};
 use nix_store::store::{Store, ValidPathInfo};
@@ -119,6 +120,19 @@ pub trait EvalStore {
     /// A store failure.
     fn is_valid_path(&self, path: &StorePath) -> Result<bool>;
 
+    /// CppNix's `ensurePath` (`builtins.storePath` and `appendContext` in read-write mode):
+    /// makes `path` valid, by substitution where the backend can, else fails with CppNix's
+    /// `path '…' does not exist and cannot be created`. The default only checks validity.
+    ///
+    /// # Errors
+    /// The path is not valid and cannot be substituted, or a store failure.
+    fn ensure_path(&self, path: &StorePath) -> Result<()> {
+        if self.is_valid_path(path)? {
+            return Ok(());
+        }
+        Err(cannot_be_created(self.store_dir(), path))
+    }
+
     /// Where the store's files really are when that is not [`EvalStore::store_dir`] (a
     /// diverted store `R` keeps `/nix/store/…` in `R/nix/store/…`), else `None` (the default).
     /// [`crate::EvaluatorBuilder::build`] then reads store paths there through [`DivertedIo`],
@@ -176,6 +190,13 @@ pub trait EvalStore {
     /// # Errors
     /// The path is not valid.
     fn query_references(&self, path: &StorePath) -> Result<BTreeSet<StorePath>>;
+}
+
+fn cannot_be_created(dir: &StoreDir, path: &StorePath) -> Error {
+    io_error(format!(
+        "path '{}' does not exist and cannot be created",
+        dir.display(path)
+    ))
 }
 
 fn io_error(msg: impl Into<String>) -> Error {
@@ -440,6 +461,7 @@ pub struct StoreBackend {
     store: Arc<dyn Store>,
     write: bool,
     real_dir: Option<PathBuf>,
+    substituters: Option<Arc<Substituters>>,
 }
 
 impl StoreBackend {
@@ -449,6 +471,7 @@ impl StoreBackend {
             store,
             write: false,
             real_dir: None,
+            substituters: None,
         }
     }
 
@@ -458,6 +481,7 @@ impl StoreBackend {
             store,
             write: true,
             real_dir: None,
+            substituters: None,
         }
     }
 
@@ -466,6 +490,14 @@ impl StoreBackend {
     pub fn with_real_store_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         self.real_dir = (dir != Path::new(self.store.store_dir().as_str())).then_some(dir);
+        self
+    }
+
+    /// Binary caches that [`EvalStore::ensure_path`] substitutes missing paths from
+    /// (`builtins.storePath` and `appendContext` in read-write mode), as CppNix's
+    /// `substituters` setting.
+    pub fn with_substituters(mut self, substituters: Substituters) -> Self {
+        self.substituters = Some(Arc::new(substituters));
         self
     }
 
@@ -585,6 +617,20 @@ impl EvalStore for StoreBackend {
 
     fn is_valid_path(&self, path: &StorePath) -> Result<bool> {
         self.store.is_valid_path(path).map_err(store_error)
+    }
+
+    fn ensure_path(&self, path: &StorePath) -> Result<()> {
+        if self.is_valid_path(path)? {
+            return Ok(());
+        }
+        match &self.substituters {
+            Some(subs) => match subs.substitute_path(&*self.store, path) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(cannot_be_created(self.store_dir(), path)),
+                Err(e) => Err(io_error(e.to_string())),
+            },
+            None => Err(cannot_be_created(self.store_dir(), path)),
+        }
     }
 
     fn read_derivation(&self, path: &StorePath) -> Result<Derivation> {

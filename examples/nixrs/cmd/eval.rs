@@ -28,6 +28,10 @@ struct Opts {
     files: Vec<String>,
     store: Option<String>,
     add_root: Option<String>,
+    /// `--option substituters URLS` / `--substituters URLS` (space-separated).
+    substituters: Vec<String>,
+    /// `--option trusted-public-keys KEYS`.
+    trusted_keys: String,
 }
 
 enum ArgValue {
@@ -80,8 +84,19 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
                 o.include.push(p);
             }
             "--option" => {
-                next(&mut i, &a)?;
-                next(&mut i, &a)?;
+                let name = next(&mut i, &a)?;
+                let value = next(&mut i, &a)?;
+                match name.as_str() {
+                    "substituters" => {
+                        o.substituters = value.split_whitespace().map(String::from).collect();
+                    }
+                    "trusted-public-keys" => o.trusted_keys = value,
+                    _ => {}
+                }
+            }
+            "--substituters" => {
+                let value = next(&mut i, &a)?;
+                o.substituters = value.split_whitespace().map(String::from).collect();
             }
             "--timeout" | "--max-jobs" | "-j" | "--cores" => {
                 next(&mut i, &a)?;
@@ -201,12 +216,31 @@ fn run(o: &Opts) -> CmdResult {
     } else {
         let local = super::store::cppnix_store(o.store.as_deref())?;
         let real = local.layout().real_store_dir();
-        Some(Box::new(
-            StoreBackend::read_write(Arc::new(local)).with_real_store_dir(real),
-        ))
+        let mut backend = StoreBackend::read_write(Arc::new(local)).with_real_store_dir(real);
+        if !o.substituters.is_empty() {
+            backend = backend.with_substituters(substituters(o)?);
+        }
+        Some(Box::new(backend))
     };
     let mut ev = build_evaluator(o, store);
     ev.with_big_stack(|ev| run_on(ev, o))
+}
+
+/// The binary caches of `--option substituters` (nix.conf is not read), trusting
+/// `--option trusted-public-keys`: `builtins.storePath` substitutes from them in read-write
+/// mode.
+fn substituters(o: &Opts) -> Result<nix_store::cache::Substituters, CmdError> {
+    use nix_store::cache::{open_cache, Substituters};
+    let dir = nix_store::store_path::StoreDir::default();
+    let caches = o
+        .substituters
+        .iter()
+        .map(|url| open_cache(url, &dir))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    let keys = nix_store::narinfo::PublicKeys::parse_list(&o.trusted_keys)
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    Ok(Substituters::new(caches, keys))
 }
 
 /// `nix-instantiate` without `--eval`: prints each derivation's `.drv` path (with

@@ -121,3 +121,87 @@ fn tabs_in_error_excerpts_match_cppnix() -> Result<(), Box<dyn std::error::Error
     );
     Ok(())
 }
+
+/// `builtins.storePath` in read-write mode (`nix-instantiate` without `--eval`) makes a
+/// missing path valid by substituting it from `--option substituters`, and fails with CppNix's
+/// message when no cache has it.
+#[test]
+fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error::Error>> {
+    let (Some(instantiate), Some(nix_store), Some(nix)) = (
+        testkit::reference("nix-instantiate"),
+        testkit::reference("nix-store"),
+        testkit::reference("nix"),
+    ) else {
+        return Ok(());
+    };
+    let scratch = testkit::tempdir();
+    let file = scratch.path().join("hello.txt");
+    std::fs::write(&file, "hello\n")?;
+    let src = testkit::TempStore::new();
+    let added = Command::new(&nix_store)
+        .arg("--store")
+        .arg(src.root())
+        .arg("--add")
+        .arg(&file)
+        .output()?;
+    assert!(added.status.success(), "{added:?}");
+    let path = String::from_utf8(added.stdout)?.trim().to_string();
+    let cache = format!("file://{}", scratch.path().join("cache").display());
+    let copied = Command::new(&nix)
+        .args([
+            "--extra-experimental-features",
+            "nix-command",
+            "copy",
+            "--store",
+        ])
+        .arg(src.root())
+        .args(["--to", &cache, &path])
+        .output()?;
+    assert!(copied.status.success(), "{copied:?}");
+
+    let run = |program: &std::path::Path, pre: &[&str], expr: &str| {
+        let store = testkit::TempStore::new();
+        let out = Command::new(program)
+            .args(pre)
+            .arg("--store")
+            .arg(store.root())
+            .args(["--option", "substituters", &cache])
+            .args(["--option", "build-users-group", ""])
+            .args(["-E", expr])
+            .output();
+        (store, out)
+    };
+    let found = format!(
+        "builtins.seq (builtins.storePath \"{path}\") \
+         (derivation {{ name = \"x\"; system = \"x\"; builder = \"/b\"; }})"
+    );
+    let (ours_store, ours) = run(&crate::nixrs(), &["nix-instantiate"], &found);
+    let (theirs_store, theirs) = run(&instantiate, &[], &found);
+    let (ours, theirs) = (ours?, theirs?);
+    assert_eq!(ours.status.code(), Some(0), "{ours:?}");
+    assert_eq!(theirs.status.code(), Some(0), "{theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout);
+    for store in [&ours_store, &theirs_store] {
+        let valid = Command::new(&nix_store)
+            .arg("--store")
+            .arg(store.root())
+            .args(["--check-validity", &path])
+            .status()?;
+        assert!(
+            valid.success(),
+            "{path} is not valid in {}",
+            store.root().display()
+        );
+    }
+
+    let missing = "builtins.storePath \"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x\"";
+    let (_s1, ours) = run(&crate::nixrs(), &["nix-instantiate"], missing);
+    let (_s2, theirs) = run(&instantiate, &[], missing);
+    let (ours, theirs) = (ours?, theirs?);
+    assert_eq!(ours.status.code(), theirs.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stderr),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    Ok(())
+}

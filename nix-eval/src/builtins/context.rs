@@ -41,10 +41,8 @@ fn append_context(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resul
                 )
             }
         };
-        if store.backend().writes() && !store.backend().is_valid_path(&sp)? {
-            return Err(Error::eval(format!(
-                "path '{name}' does not exist and cannot be created"
-            )));
+        if store.backend().writes() {
+            store.backend().ensure_path(&sp)?;
         }
         let info = st.force_attrs(&value, apos)?;
         if let Some(a) = info.iter().find(|a| a.name == path_sym) {

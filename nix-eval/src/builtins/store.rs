@@ -300,11 +300,8 @@ fn store_path(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Va
     let (sp, _) = dir.parse_path_prefix(&resolved).map_err(|_| {
         Error::eval(format!("path '{resolved}' is not in the Nix store")).at_opt(pos)
     })?;
-    if store.backend().writes() && !store.backend().is_valid_path(&sp)? {
-        return Err(Error::eval(format!(
-            "path '{}' is not valid",
-            dir.display(&sp)
-        )));
+    if store.backend().writes() {
+        store.backend().ensure_path(&sp)?;
     }
     ctx.insert(dir.display(&sp));
     Ok(Value::String(NixString::with_context(
