@@ -82,8 +82,8 @@ fn list_to_attrs(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result
     let mut b = AttrsBuilder::with_capacity(l.len());
     for x in l.iter() {
         let a = st.force_attrs(x, pos)?;
-        let name = match a.get(st.sym.name) {
-            Some(n) => n.clone(),
+        let (name, name_pos) = match a.get_attr(st.sym.name) {
+            Some(n) => (n.value.clone(), n.pos.or(pos)),
             None => {
                 return Err(super::misc::missing_for_call(
                     "name",
@@ -93,7 +93,7 @@ fn list_to_attrs(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result
                 ))
             }
         };
-        let name = st.force_string(&name, pos)?;
+        let name = super::store::force_string_no_ctx(st, &name, name_pos)?;
         let sym = st.symbols.intern(name.as_bytes());
         let value = match a.get_attr(st.sym.value) {
             Some(v) => v.clone(),

@@ -56,9 +56,49 @@ pub(crate) fn missing_for_call(
 
 /// CppNix's `realisePath` (import, readFile, readDir, pathExists, hashFile): a coercion
 /// error gets the trace frame `while realising the context of a path`.
+///
+/// The store paths of the string's context must be valid (CppNix's `realiseContext`): else
+/// `path '…' is not valid`, without a position. A path that exists on disk counts as valid
+/// (without a store, [`crate::store::ComputeOnly`] knows no valid paths).
 pub(crate) fn realise_path(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<PathBuf> {
-    coerce_to_path(st, v, pos)
-        .map_err(|e| e.add_trace(pos, "while realising the context of a path"))
+    let trace = |e: Error| e.add_trace(pos, "while realising the context of a path");
+    let mut ctx = Context::new();
+    let s = st
+        .coerce_to_string(v, pos, false, false, &mut ctx)
+        .map_err(trace)?;
+    if s.first() != Some(&b'/') {
+        return Err(trace(
+            Error::eval(format!(
+                "string '{}' doesn't represent an absolute path",
+                String::from_utf8_lossy(&s)
+            ))
+            .at_opt(pos),
+        ));
+    }
+    if !ctx.is_empty() {
+        let store = st.store.clone();
+        for element in ctx.iter() {
+            let printed = match element.strip_prefix('=') {
+                Some(p) => p,
+                None => match element.strip_prefix('!') {
+                    Some(rest) => rest.split_once('!').map_or(rest, |x| x.1),
+                    None => element,
+                },
+            };
+            let Ok(sp) = store.store_dir().parse_path(printed) else {
+                continue;
+            };
+            if !store.backend().is_valid_path(&sp).map_err(trace)?
+                && st.io.file_kind(Path::new(printed)).is_none()
+            {
+                return Err(trace(Error::new(
+                    ErrorKind::Io,
+                    format!("path '{printed}' is not valid"),
+                )));
+            }
+        }
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&s).into_owned()))
 }
 
 fn import(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
@@ -165,7 +205,8 @@ fn read_dir(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Valu
     let entries = st
         .io
         .read_dir(&p)
-        .map_err(|m| Error::new(ErrorKind::Io, m).at_opt(pos))?;
+        // CppNix's readDirectory error has no position
+        .map_err(|m| Error::new(ErrorKind::Io, m))?;
     let mut b = AttrsBuilder::with_capacity(entries.len());
     for (name, kind) in entries {
         let sym = st.symbols.intern(&name);
@@ -184,19 +225,11 @@ fn generic_closure(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resu
     let a = st.force_attrs(&args[0], pos)?;
     let start = match a.get(st.sym.start_set) {
         Some(s) => s.clone(),
-        None => {
-            return Err(
-                Error::new(ErrorKind::MissingAttr, "attribute 'startSet' required").at_opt(pos),
-            )
-        }
+        None => return Err(missing_for_call("startSet", "genericClosure", a.pos(), pos)),
     };
     let op = match a.get(st.sym.operator) {
         Some(s) => s.clone(),
-        None => {
-            return Err(
-                Error::new(ErrorKind::MissingAttr, "attribute 'operator' required").at_opt(pos),
-            )
-        }
+        None => return Err(missing_for_call("operator", "genericClosure", a.pos(), pos)),
     };
     let start = st.force_list(&start, pos)?;
     let mut work: std::collections::VecDeque<Value> = start.iter().cloned().collect();

@@ -1,0 +1,1 @@
+import (builtins.toFile "nixrs-corpus-not-added.nix" "1")

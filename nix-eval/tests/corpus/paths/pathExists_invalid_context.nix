@@ -1,0 +1,1 @@
+builtins.pathExists (builtins.toFile "nixrs-corpus-not-added" "abc")
