@@ -7,12 +7,6 @@ use std::path::Path;
 use nix_eval::value::Context;
 use nix_eval::{Evaluator, Value};
 
-/// Cases that need part 2 (derivations, `toFile`), with the reason.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("derivation {", "derivations are not implemented yet"),
-    ("builtins.toFile", "toFile is not implemented yet"),
-];
-
 /// The files the vectors refer to (made by `gen.py`'s `setup_tree`).
 fn setup_fixtures() -> std::io::Result<()> {
     let w = Path::new("/tmp/nix-tv-work");
@@ -88,12 +82,11 @@ fn eval_json_vectors() -> Result<(), Box<dyn std::error::Error>> {
             .as_str()
             .ok_or("stderr")?
             .replace("@CWD@", &cwd_s);
-        let known = KNOWN_FAILURES.iter().any(|(k, _)| expr.contains(k));
         let (grc, gout, gerr) = run(expr, &flags, &cwd);
         let ok = grc == rc && gout == stdout && gerr.trim_end() == stderr;
         if ok {
             passed += 1;
-        } else if !known {
+        } else {
             failures.push(format!(
                 "{expr:?} {flags:?}\n  expected {rc} {stdout:?} {stderr:?}\n  got      {grc} {gout:?} {:?}",
                 gerr.trim_end()
