@@ -102,8 +102,13 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
         return "error: stack overflow (possible infinite recursion)\n".to_string();
     }
     let mut out = format!("error: {}\n", indent_rest(err.message()));
+    // CppNix ends `at FILE:L:C:` without a newline when it has no code to quote (the built-in
+    // `derivation.nix`): a trace frame then follows on the next line, not after a blank one
+    let mut codeless = false;
     if let Some(pos) = err.pos() {
-        out.push_str(&map.excerpt(pos.span()));
+        let ex = map.excerpt(pos.span());
+        codeless = ex.matches('\n').count() == 2;
+        out.push_str(&ex);
     }
     let sugg = err.suggestions();
     if !sugg.is_empty() {
@@ -124,9 +129,15 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
     if !err.trace().is_empty() {
         if show_trace {
             for frame in err.trace().iter() {
-                out.push_str(&format!("\n       … {}\n", indent_rest(&frame.message)));
+                if !codeless {
+                    out.push('\n');
+                }
+                out.push_str(&format!("       … {}\n", indent_rest(&frame.message)));
+                codeless = false;
                 if let Some(pos) = frame.pos {
-                    out.push_str(&map.excerpt(pos.span()));
+                    let ex = map.excerpt(pos.span());
+                    codeless = ex.matches('\n').count() == 2;
+                    out.push_str(&ex);
                 }
             }
         } else {

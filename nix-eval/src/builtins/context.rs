@@ -56,7 +56,7 @@ fn append_context(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resul
             if st.force_bool(&v, p)? {
                 if !name.ends_with(".drv") {
                     return Err(Error::eval(format!(
-                        "Tried to add all-outputs context of {name}, which is not a derivation, to a string"
+                        "Tried to add all-outputs context of \"{name}\", which is not a derivation, to a string"
                     ))
                     .at_opt(apos));
                 }
@@ -68,7 +68,7 @@ fn append_context(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resul
             let list = st.force_list(&v, p)?;
             if !list.is_empty() && !name.ends_with(".drv") {
                 return Err(Error::eval(format!(
-                    "Tried to add derivation output context of {name}, which is not a derivation, to a string"
+                    "Tried to add derivation output context of \"{name}\", which is not a derivation, to a string"
                 ))
                 .at_opt(apos));
             }

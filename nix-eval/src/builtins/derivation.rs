@@ -354,14 +354,8 @@ fn derivation_strict(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Re
             )
             .at_opt(pos_drv_name));
         }
-        let algo =
-            if output_hash_algo.is_empty() {
-                None
-            } else {
-                Some(output_hash_algo.parse::<HashAlgo>().map_err(|_| {
-                    Error::eval(format!("unknown hash algorithm '{output_hash_algo}'"))
-                })?)
-            };
+        // CppNix's parseHashTypeOpt: an unknown name counts as no type
+        let algo = output_hash_algo.parse::<HashAlgo>().ok();
         if h.is_empty() {
             if let Some(a) = algo {
                 let zero = parse_hash_allow_empty("", Some(a))?;

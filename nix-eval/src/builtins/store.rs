@@ -111,6 +111,19 @@ fn add_path(
     method: FileIngestionMethod,
     expected: Option<Hash>,
 ) -> Result<Value> {
+    add_path_inner(st, pos, name, path, filter, method, expected)
+        .map_err(|e| e.add_trace(pos, format!("while adding path '{}'", path.display())))
+}
+
+fn add_path_inner(
+    st: &mut EvalState,
+    pos: Option<Pos>,
+    name: &str,
+    path: &Path,
+    filter: Option<Value>,
+    method: FileIngestionMethod,
+    expected: Option<Hash>,
+) -> Result<Value> {
     let store = st.store.clone();
     let expected_path = match &expected {
         Some(h) => Some(
@@ -270,7 +283,13 @@ pub(crate) fn parse_hash_allow_empty(s: &str, algo: Option<HashAlgo>) -> Result<
         Some(a) => Hash::parse_with_algo(s, a),
         None => Hash::parse_any(s),
     }
-    .map_err(|e| Error::eval(e.to_string()))
+    .map_err(|e| match e {
+        // CppNix's `Hash::parseAny` with no type given
+        nix_store::hash::ParseHashError::MissingAlgo { hash } => Error::eval(format!(
+            "hash '{hash}' does not include a type, nor is the type otherwise known from context"
+        )),
+        e => Error::eval(e.to_string()),
+    })
 }
 
 fn store_path(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {

@@ -1075,11 +1075,19 @@ impl EvalState {
         match res {
             Ok(v) => Ok(v),
             Err(e) => match pos2 {
-                Some(p) => {
+                // as CppNix, no frame for an attribute of the built-in `derivation.nix`
+                Some(p)
+                    if !p.is_some_and(|q| {
+                        diagnostic::path_of(&self.sources, q.file())
+                            == Some(std::path::Path::new(
+                                crate::builtins::derivation::DERIVATION_NIX_PATH,
+                            ))
+                    }) =>
+                {
                     let shown = self.show_attr_path(env, path);
                     Err(e.add_trace(p, format!("while evaluating the attribute '{shown}'")))
                 }
-                None => Err(e),
+                _ => Err(e),
             },
         }
     }

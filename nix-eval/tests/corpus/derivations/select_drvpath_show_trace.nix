@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --show-trace
+(derivation { system = "x"; builder = "/b"; }).drvPath

@@ -1,0 +1,1 @@
+builtins.path { path = ./pdir; name = "a/b"; }
