@@ -276,6 +276,18 @@ pub fn write_json(
     write_json_inner(st, v, strict, pos, ctx, out)
 }
 
+/// Whether `v`, held by a set or a list, stands for a thunk CppNix would not have forced: the
+/// evaluator stores a function expression's value without a thunk (see [`print_value_lazy`]).
+fn unforced_function(strict: bool, v: &Value) -> bool {
+    !strict && matches!(v, Value::Lambda(_))
+}
+
+fn json_thunk_error(pos: Option<Pos>) -> Error {
+    Error::type_error("cannot convert a thunk to JSON")
+        .at_opt(pos)
+        .add_trace(pos, "message for the trace")
+}
+
 fn write_json_inner(
     st: &mut EvalState,
     v: &Value,
@@ -290,11 +302,7 @@ fn write_json_inner(
         match v {
             Value::Thunk(t) => match t.value() {
                 Some(v) => v,
-                None => {
-                    return Err(Error::type_error("cannot convert a thunk to JSON")
-                        .at_opt(pos)
-                        .add_trace(pos, "message for the trace"))
-                }
+                None => return Err(json_thunk_error(pos)),
             },
             other => other.clone(),
         }
@@ -322,9 +330,13 @@ fn write_json_inner(
                 }
                 crate::support::json::escape_string(out, name);
                 out.push(b':');
-                let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                    write_json_inner(st, value, strict, *apos, ctx, out)
-                });
+                let r = if unforced_function(strict, value) {
+                    Err(json_thunk_error(*apos))
+                } else {
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        write_json_inner(st, value, strict, *apos, ctx, out)
+                    })
+                };
                 if let Err(e) = r {
                     out.push(b'}');
                     return Err(e);
@@ -338,9 +350,13 @@ fn write_json_inner(
                 if i > 0 {
                     out.push(b',');
                 }
-                let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-                    write_json_inner(st, x, strict, pos, ctx, out)
-                });
+                let r = if unforced_function(strict, x) {
+                    Err(json_thunk_error(pos))
+                } else {
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        write_json_inner(st, x, strict, pos, ctx, out)
+                    })
+                };
                 if let Err(e) = r {
                     out.push(b']');
                     return Err(e);
@@ -475,7 +491,11 @@ fn xml_attrs(
             }
             _ => w.open("attr", &[("name", &name)]),
         }
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || xml_inner(st, &value, o, ctx, w))?;
+        if unforced_function(o.strict, &value) {
+            w.empty("unevaluated", &[]);
+        } else {
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || xml_inner(st, &value, o, ctx, w))?;
+        }
         w.close();
     }
     Ok(())
@@ -510,7 +530,11 @@ fn xml_inner(
         Value::List(l) => {
             w.open("list", &[]);
             for x in l.iter() {
-                stacker::maybe_grow(64 * 1024, 1024 * 1024, || xml_inner(st, x, o, ctx, w))?;
+                if unforced_function(o.strict, x) {
+                    w.empty("unevaluated", &[]);
+                } else {
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || xml_inner(st, x, o, ctx, w))?;
+                }
             }
             w.close();
         }

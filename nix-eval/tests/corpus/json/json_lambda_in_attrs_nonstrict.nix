@@ -1,0 +1,2 @@
+# nixrs-flags: --json
+{ a = 1; b = x: x; }

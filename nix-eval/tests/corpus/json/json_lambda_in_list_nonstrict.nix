@@ -1,0 +1,2 @@
+# nixrs-flags: --json
+[ 1 (x: x) ]

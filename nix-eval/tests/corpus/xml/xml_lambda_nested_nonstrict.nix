@@ -1,0 +1,2 @@
+# nixrs-flags: --xml
+[ (x: x) { a = y: y; } ]
