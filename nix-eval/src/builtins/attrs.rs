@@ -135,12 +135,20 @@ fn cat_attrs(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
 fn map_attrs(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     let a = st.force_attrs(&args[1], pos)?;
     let f = args[0].clone();
-    let out = a.map_values(|x| {
-        let name = Value::string(st.symbols.resolve(x.name).to_vec());
-        let partial = Value::Thunk(Thunk::apply(f.clone(), name));
-        Value::Thunk(Thunk::apply(partial, x.value.clone()))
-    });
-    Ok(Value::Attrs(Rc::new(out)))
+    // as CppNix, the attributes of the result have no position
+    let out: Vec<Attr> = a
+        .iter()
+        .map(|x| {
+            let name = Value::string(st.symbols.resolve(x.name).to_vec());
+            let partial = Value::Thunk(Thunk::apply(f.clone(), name));
+            Attr {
+                name: x.name,
+                value: Value::Thunk(Thunk::apply(partial, x.value.clone())),
+                pos: None,
+            }
+        })
+        .collect();
+    Ok(Value::Attrs(Rc::new(Attrs::from_sorted(out))))
 }
 
 fn zip_attrs_with(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {

@@ -1,0 +1,2 @@
+# nixrs-flags: --strict --show-trace
+builtins.mapAttrs (n: v: v.a) { a = 1; }
