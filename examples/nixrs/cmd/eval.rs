@@ -39,6 +39,16 @@ enum ArgValue {
     Str(String),
 }
 
+/// CppNix's usage error for a flag given without its argument(s): nix-instantiate's own flags
+/// say `'-A' requires an argument`, the common ones `flag '-I' requires 1 argument(s)`.
+fn missing_argument(flag: &str) -> String {
+    match flag {
+        "-A" | "--attr" | "--add-root" => format!("'{flag}' requires an argument"),
+        "--arg" | "--argstr" | "--option" => format!("flag '{flag}' requires 2 argument(s)"),
+        _ => format!("flag '{flag}' requires 1 argument(s)"),
+    }
+}
+
 fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
     let mut o = Opts {
         location: true,
@@ -49,9 +59,7 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
         *i += 1;
         match args.get(*i) {
             Some(a) => Ok(arg_str(a)?.to_string()),
-            None => Err(CmdError::usage(format!(
-                "flag '{flag}' requires an argument"
-            ))),
+            None => Err(CmdError::usage(missing_argument(flag))),
         }
     };
     while i < args.len() {

@@ -205,3 +205,41 @@ fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error:
     );
     Ok(())
 }
+
+/// A flag without its argument(s) is a usage error worded as CppNix's: nix-instantiate's own
+/// flags (`'-A' requires an argument`) differ from the common ones (`flag '-I' requires 1
+/// argument(s)`).
+#[test]
+fn missing_flag_arguments_match_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(reference) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    for args in [
+        &["-A"][..],
+        &["--add-root"],
+        &["-I"],
+        &["--store"],
+        &["--arg", "x"],
+        &["--argstr"],
+        &["--option", "x"],
+    ] {
+        let ours = Command::new(crate::nixrs())
+            .args(["nix-instantiate", "--eval", "-E", "1"])
+            .args(args)
+            .output()?;
+        let theirs = Command::new(&reference)
+            .args(["--eval", "-E", "1"])
+            .args(args)
+            .output()?;
+        // CppNix names itself by its argv[0] (`Try '/usr/bin/nix-instantiate --help'`)
+        let theirs_err = String::from_utf8_lossy(&theirs.stderr)
+            .replace(&reference.display().to_string(), "nix-instantiate");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stderr),
+            theirs_err,
+            "{args:?}"
+        );
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+    }
+    Ok(())
+}
