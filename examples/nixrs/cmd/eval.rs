@@ -32,6 +32,10 @@ struct Opts {
     substituters: Vec<String>,
     /// `--option trusted-public-keys KEYS`.
     trusted_keys: String,
+    /// `--read-write-mode`: `--eval` writes to the store too.
+    read_write: bool,
+    /// `--readonly-mode`: nothing is written, even without `--eval`.
+    read_only: bool,
 }
 
 enum ArgValue {
@@ -72,7 +76,9 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
             "--no-location" => o.location = false,
             "-E" | "--expr" => o.from_expr = true,
             "--show-trace" => o.show_trace = true,
-            "--read-write-mode" | "--readonly-mode" | "--impure" => {}
+            "--read-write-mode" => o.read_write = true,
+            "--readonly-mode" => o.read_only = true,
+            "--impure" => {}
             "-A" | "--attr" => {
                 let p = next(&mut i, &a)?;
                 o.attr_paths.push(p);
@@ -212,9 +218,11 @@ fn process(
 
 fn run(o: &Opts) -> CmdResult {
     let remote = std::env::var("NIX_REMOTE").is_ok_and(|r| !r.is_empty());
-    let store: Option<Box<dyn EvalStore>> = if o.eval && o.store.is_none() && !remote {
+    // CppNix's settings.readOnlyMode: `--eval` without `--read-write-mode`, or `--readonly-mode`
+    let read_only = o.read_only || (o.eval && !o.read_write);
+    let store: Option<Box<dyn EvalStore>> = if read_only && o.store.is_none() && !remote {
         None
-    } else if o.eval {
+    } else if read_only {
         // read-only, as CppNix's --eval: paths are computed, but fetchers write
         let local = super::store::cppnix_store(o.store.as_deref())?;
         let real = local.layout().real_store_dir();

@@ -243,3 +243,35 @@ fn missing_flag_arguments_match_cppnix() -> Result<(), Box<dyn std::error::Error
     }
     Ok(())
 }
+
+/// `--eval --read-write-mode` writes what evaluation adds (here `toFile`), as CppNix does;
+/// plain `--eval` only computes the path.
+#[test]
+fn read_write_mode_writes_in_eval() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let expr = "builtins.toFile \"nixrs-rw-mode\" \"a\"";
+    for (flags, written) in [(&["--read-write-mode"][..], true), (&[], false)] {
+        let store = testkit::TempStore::new();
+        let out = Command::new(crate::nixrs())
+            .args(["nix-instantiate", "--eval"])
+            .args(flags)
+            .arg("--store")
+            .arg(store.root())
+            .args(["-E", expr])
+            .output()?;
+        assert!(out.status.success(), "{out:?}");
+        let path = String::from_utf8(out.stdout)?
+            .trim()
+            .trim_matches('"')
+            .to_string();
+        let valid = Command::new(&nix_store)
+            .arg("--store")
+            .arg(store.root())
+            .args(["--check-validity", &path])
+            .output()?;
+        assert_eq!(valid.status.success(), written, "{flags:?}: {valid:?}");
+    }
+    Ok(())
+}
