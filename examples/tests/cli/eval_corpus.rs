@@ -143,7 +143,16 @@ fn run_case(
     let out_path = scratch.join("stdout");
     let err_path = scratch.join("stderr");
     let corpus_str = corpus.to_string_lossy();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    if pre_args.is_empty() {
+        // the reference names itself by argv[0] (`Try 'nix-instantiate --help'`): run it as
+        // make_baseline.sh does, by its name
+        if let Some(name) = program.file_name() {
+            use std::os::unix::process::CommandExt as _;
+            command.arg0(name);
+        }
+    }
+    let mut child = command
         .args(pre_args)
         .arg("--eval")
         .args(&flags)

@@ -14,9 +14,10 @@
 //! # Compatibility with CppNix
 //! * Error messages: ours read `while parsing a TOML string: <reason>` like CppNix's. For a
 //!   key or table defined twice (`a = 1` twice in a table, `[t]` twice, `a = 1` then `[a]`,
-//!   each on its own line with bare keys) the reason is toml11's, with its `-->` source
-//!   excerpt; for every other mistake it comes from the `toml` crate and differs from
-//!   toml11's.
+//!   each on its own line with bare keys) and for a malformed `key = value` line (a key
+//!   without `=`, `=` without a value, a token after the value) the reason is toml11's, with
+//!   its `-->` source excerpt; for every other mistake it comes from the `toml` crate and
+//!   differs from toml11's.
 //! * Out-of-range numbers: toml11 (as built into CppNix 2.8) saturates integers to the
 //!   `i64` range (`9223372036854775808` → `9223372036854775807`) and overflowing floats to
 //!   the largest finite double; the `toml` crate rejects them, so [`parse`] replaces each such
@@ -82,7 +83,8 @@ pub fn parse(input: &str) -> Result<JsonValue, TomlError> {
                     let message = if e.message().contains("duplicate key") {
                         duplicate_value_message(&doc)
                     } else {
-                        None
+                        e.span()
+                            .and_then(|sp| key_value_line_message(&doc, sp.start))
                     };
                     return Err(TomlError::Syntax {
                         message: message.unwrap_or_else(|| e.message().to_string()),
@@ -257,6 +259,74 @@ fn duplicate_value_message(doc: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// toml11's message for a malformed `key = value` line, when the `toml` crate's error at byte
+/// `at` is on that line: a key without `=` (`a`), `=` without a value (`a =`), or something
+/// after the value (`a = 1 2`). `None` for anything else.
+fn key_value_line_message(doc: &str, at: usize) -> Option<String> {
+    let line_no = doc.get(..at)?.matches('\n').count() + 1;
+    let line = doc.split('\n').nth(line_no - 1)?;
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let t = line.trim_start();
+    if t.is_empty() || t.starts_with('#') || t.starts_with('[') {
+        return None;
+    }
+    let indent = line.len() - t.len();
+    let key_len = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .unwrap_or(t.len());
+    if key_len == 0 {
+        return None;
+    }
+    let after_key = &t[key_len..];
+    let rest = after_key.trim_start_matches([' ', '\t']);
+    let one = |message: &str, col: usize, comment: &str| {
+        let width = line_no.to_string().len();
+        let pad = " ".repeat(width + 1);
+        format!(
+            "{message}\n --> fromTOML\n{pad} |\n {line_no} | {line}\n{pad} | {}^--- {comment}",
+            " ".repeat(col)
+        )
+    };
+    let Some(value) = rest.strip_prefix('=') else {
+        if rest.is_empty() || rest.starts_with('#') {
+            return Some(one(
+                "[error] toml::parse_key_value_pair: missing key-value separator `=`",
+                indent + key_len,
+                "should be `=`",
+            ));
+        }
+        return None;
+    };
+    let value_t = value.trim_start_matches([' ', '\t']);
+    let value_col = line.len() - value_t.len();
+    if value_t.is_empty() || value_t.starts_with('#') {
+        return Some(one(
+            "[error] toml::parse_key_value_pair: missing value after key-value separator '='",
+            value_col,
+            "expected value, but got nothing",
+        ));
+    }
+    // a value on one line followed by another token
+    let len = one_line_value_len(value_t)?;
+    let after = &value_t[len..];
+    let extra = after.trim_start_matches([' ', '\t']);
+    let first = extra.chars().next()?;
+    let bare = !value_t.starts_with(['"', '\'', '[', '{']);
+    if first == '#'
+        || (bare
+            && !value_t[..len]
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'+' | b'-')))
+    {
+        return None;
+    }
+    Some(one(
+        "[error] toml::parse_table: invalid line format",
+        line.len() - extra.len(),
+        &format!("expected newline, but got '{first}'."),
+    ))
 }
 
 /// toml11's `format_underline` for the two definitions of a value or table (`what`).
@@ -493,6 +563,27 @@ z = 4
     }
 
     /// Documents and the `--json` output (or an error) observed with CppNix 2.8.
+    #[test]
+    fn malformed_key_value_lines_word_like_toml11() {
+        let msg = |doc: &str| match parse(doc) {
+            Err(TomlError::Syntax { message, .. }) => message,
+            other => panic!("{doc}: {other:?}"),
+        };
+        // outputs of CppNix 2.8's fromTOML (toml11), after `while parsing a TOML string: `
+        assert_eq!(
+            msg("a = "),
+            "[error] toml::parse_key_value_pair: missing value after key-value separator '='\n --> fromTOML\n   |\n 1 | a = \n   |     ^--- expected value, but got nothing"
+        );
+        assert_eq!(
+            msg("a"),
+            "[error] toml::parse_key_value_pair: missing key-value separator `=`\n --> fromTOML\n   |\n 1 | a\n   |  ^--- should be `=`"
+        );
+        assert_eq!(
+            msg("a = 1 2"),
+            "[error] toml::parse_table: invalid line format\n --> fromTOML\n   |\n 1 | a = 1 2\n   |       ^--- expected newline, but got '2'."
+        );
+    }
+
     #[test]
     fn duplicate_keys_word_like_toml11() {
         let msg = |doc: &str| match parse(doc) {
