@@ -28,6 +28,8 @@ struct Opts {
     files: Vec<String>,
     store: Option<String>,
     add_root: Option<String>,
+    tarball_ttl: Option<u64>,
+    download_attempts: Option<u32>,
 }
 
 enum ArgValue {
@@ -80,8 +82,27 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
                 o.include.push(p);
             }
             "--option" => {
-                next(&mut i, &a)?;
-                next(&mut i, &a)?;
+                let name = next(&mut i, &a)?;
+                let value = next(&mut i, &a)?;
+                let invalid =
+                    || eprintln!("warning: error: setting '{name}' has invalid value '{value}'");
+                match name.as_str() {
+                    "tarball-ttl" => match value.parse() {
+                        Ok(n) => o.tarball_ttl = Some(n),
+                        Err(_) => invalid(),
+                    },
+                    "download-attempts" => match value.parse() {
+                        Ok(n) => o.download_attempts = Some(n),
+                        Err(_) => invalid(),
+                    },
+                    _ => {}
+                }
+            }
+            "--tarball-ttl" => {
+                let value = next(&mut i, &a)?;
+                o.tarball_ttl = Some(value.parse().map_err(|_| {
+                    CmdError::usage(format!("setting 'tarball-ttl' has invalid value '{value}'"))
+                })?);
             }
             "--timeout" | "--max-jobs" | "-j" | "--cores" => {
                 next(&mut i, &a)?;
@@ -127,7 +148,24 @@ fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
     if let Ok(h) = std::env::var("HOME") {
         b = b.home(h);
     }
+    if let Some(ttl) = o.tarball_ttl.or_else(tarball_ttl_from_config) {
+        b = b.tarball_ttl(ttl);
+    }
+    if let Some(n) = o.download_attempts {
+        b = b.download_attempts(n);
+    }
     b.build()
+}
+
+/// `tarball-ttl` from `NIX_CONFIG` (lines of `name = value`), as CppNix reads it after
+/// `nix.conf`; `--option` wins over it.
+fn tarball_ttl_from_config() -> Option<u64> {
+    let conf = std::env::var("NIX_CONFIG").ok()?;
+    conf.lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| k.trim() == "tarball-ttl")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .next_back()
 }
 
 pub(crate) fn cwd() -> PathBuf {
@@ -363,7 +401,7 @@ fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
             let _ = lock.write_all(&out);
             let _ = lock.flush();
             eprint!("{}", ev.render_error(&e));
-            Ok(1)
+            Ok(e.exit_status())
         }
     }
 }

@@ -147,3 +147,225 @@ fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(again.stdout, b"{ x = 42; y = \"why\"; }\n");
     Ok(())
 }
+
+/// Runs `nix-instantiate ARGS` (ours or CppNix's) with its own HOME and cache; `NIX_CONFIG`
+/// only when given.
+fn instantiate(
+    bin: &Path,
+    home: &Path,
+    args: &[&str],
+    nix_config: Option<&str>,
+) -> std::io::Result<std::process::Output> {
+    let mut cmd = Command::new(bin);
+    if bin == crate::nixrs() {
+        cmd.arg("nix-instantiate");
+    }
+    cmd.args(args)
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("NIX_REMOTE")
+        .env_remove("NIX_CONFIG");
+    if let Some(c) = nix_config {
+        cmd.env("NIX_CONFIG", c);
+    }
+    cmd.output()
+}
+
+/// Same stdout, stderr and exit status from ours and CppNix's.
+fn same(
+    ours: &std::process::Output,
+    theirs: &std::process::Output,
+    what: &str,
+) -> Result<(), String> {
+    let show = |o: &std::process::Output| {
+        format!(
+            "status {:?}\nstdout: {}\nstderr: {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    if ours.stdout != theirs.stdout
+        || ours.stderr != theirs.stderr
+        || ours.status.code() != theirs.status.code()
+    {
+        return Err(format!(
+            "{what}\n--- ours:\n{}\n--- CppNix:\n{}",
+            show(ours),
+            show(theirs)
+        ));
+    }
+    Ok(())
+}
+
+/// Hash mismatches exit with 102 and CppNix's message; a 404, a missing `file://` file and an
+/// unreachable host exit with 1 and libcurl's words (no retries with `download-attempts 1`).
+#[test]
+fn fetch_errors_exit_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    std::fs::write(t.join("hello.txt"), b"hello\n")?;
+    let server = testkit::http::FileServer::start(t);
+    let zero = "0000000000000000000000000000000000000000000000000000";
+    let file = format!("file://{}/hello.txt", t.display());
+    let exprs = [
+        format!(r#"builtins.fetchurl {{ url = "{file}"; sha256 = "{zero}"; }}"#),
+        format!(
+            r#"builtins.fetchurl {{ url = "{}/hello.txt"; sha256 = "{zero}"; }}"#,
+            server.url()
+        ),
+        format!(r#"builtins.fetchTarball {{ url = "{file}.tar"; sha256 = "{zero}"; }}"#),
+        format!(r#"builtins.fetchurl "{}/missing""#, server.url()),
+        format!(r#"builtins.fetchurl "file://{}/missing""#, t.display()),
+        r#"builtins.fetchurl "http://127.0.0.1:1/x""#.to_string(),
+    ];
+    // a tarball for the fetchTarball mismatch
+    let tar = Command::new("tar")
+        .arg("cf")
+        .arg(t.join("hello.txt.tar"))
+        .arg("-C")
+        .arg(t)
+        .arg("hello.txt")
+        .status()?;
+    assert!(tar.success());
+    for (i, e) in exprs.iter().enumerate() {
+        let root = t.join(format!("root{i}"));
+        let root = root.to_string_lossy();
+        let args = [
+            "--eval",
+            "--store",
+            &root,
+            "--option",
+            "download-attempts",
+            "1",
+            "-E",
+            e,
+        ];
+        let a = instantiate(&crate::nixrs(), &t.join("home-ours"), &args, None)?;
+        let b = instantiate(&cpp, &t.join("home-cpp"), &args, None)?;
+        same(&a, &b, e)?;
+        assert_eq!(b.status.code(), Some(if i < 3 { 102 } else { 1 }), "{e}");
+    }
+    Ok(())
+}
+
+/// File content, extra arguments, `NIX_CONFIG`, expected output.
+type Step<'a> = (&'a [u8], &'a [&'a str], Option<&'a str>, &'a str);
+
+/// `tarball-ttl` from `--option`, `--tarball-ttl` and `NIX_CONFIG`: a fresh cache entry hides a
+/// changed file, a TTL of 0 fetches again; invalid values warn (`--option`) or fail.
+#[test]
+fn tarball_ttl_setting() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let url = format!("file://{}/ttl.txt", t.display());
+    let expr = format!(r#"builtins.readFile (builtins.fetchurl "{url}")"#);
+    for (who, bin) in [("ours", crate::nixrs()), ("cpp", cpp)] {
+        let home = t.join(format!("home-{who}"));
+        let root = t.join(format!("root-{who}"));
+        let root = root.to_string_lossy();
+        let run = |extra: &[&str], conf: Option<&str>| {
+            let mut args = vec!["--eval", "--store", &root];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&["-E", &expr]);
+            instantiate(&bin, &home, &args, conf)
+        };
+        let steps: [Step; 6] = [
+            (b"v1\n", &[], None, "\"v1\\n\"\n"),
+            (b"v2\n", &[], None, "\"v1\\n\"\n"),
+            (
+                b"v3\n",
+                &["--option", "tarball-ttl", "3600"],
+                None,
+                "\"v1\\n\"\n",
+            ),
+            (
+                b"v4\n",
+                &["--option", "tarball-ttl", "0"],
+                None,
+                "\"v4\\n\"\n",
+            ),
+            (b"v5\n", &[], Some("tarball-ttl = 0"), "\"v5\\n\"\n"),
+            (b"v6\n", &["--tarball-ttl", "0"], None, "\"v6\\n\"\n"),
+        ];
+        for (content, extra, conf, want) in steps {
+            std::fs::write(t.join("ttl.txt"), content)?;
+            let o = run(extra, conf)?;
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                want,
+                "{who} {extra:?} {conf:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let o = run(&["--option", "tarball-ttl", "x"], None)?;
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "warning: error: setting 'tarball-ttl' has invalid value 'x'\n",
+            "{who}"
+        );
+        assert_eq!(o.status.code(), Some(0));
+        let o = run(&["--tarball-ttl", "x"], None)?;
+        assert!(
+            String::from_utf8_lossy(&o.stderr)
+                .starts_with("error: setting 'tarball-ttl' has invalid value 'x'\n"),
+            "{who}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1));
+    }
+    Ok(())
+}
+
+/// `import <nix/fetchurl.nix> { … }` is CppNix 2.8's built-in fixed-output `builtin:fetchurl`
+/// derivation: the same `.drv` paths and bytes for each hash form, `executable` and `unpack`.
+#[test]
+fn corepkgs_fetchurl_drv() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let z = "0000000000000000000000000000000000000000000000000000";
+    let exprs = [
+        format!(r#"import <nix/fetchurl.nix> {{ url = "http://example.org/a.tar.gz"; sha256 = "{z}"; }}"#),
+        r#"import <nix/fetchurl.nix> { url = "http://x/y"; hash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; executable = true; name = "tool"; }"#.to_string(),
+        r#"import <nix/fetchurl.nix> { url = "http://x/src.tar"; sha1 = "0000000000000000000000000000000000000000"; unpack = true; system = "ignored"; }"#.to_string(),
+        r#"import <nix/fetchurl.nix> { url = "http://x/m"; md5 = "00000000000000000000000000000000"; }"#.to_string(),
+        r#"(import <nix/fetchurl.nix> { url = "http://x/m"; sha256 = ""; }).outputHashAlgo"#.to_string(),
+        r#"(import <nix/fetchurl.nix>) { }"#.to_string(),
+        r#"builtins.pathExists <nix/fetchurl.nix>"#.to_string(),
+    ];
+    for (i, e) in exprs.iter().enumerate() {
+        let eval_only = i >= 4;
+        let roots = [t.join(format!("ours{i}")), t.join(format!("cpp{i}"))];
+        let mut outs = Vec::new();
+        for (bin, root) in [(crate::nixrs(), &roots[0]), (cpp.clone(), &roots[1])] {
+            let root_s = root.to_string_lossy().into_owned();
+            let mut args = vec!["--store", &root_s];
+            if eval_only {
+                args.push("--eval");
+            }
+            args.extend_from_slice(&["-E", e]);
+            outs.push(instantiate(&bin, &t.join("home"), &args, None)?);
+        }
+        same(&outs[0], &outs[1], e)?;
+        if !eval_only {
+            assert_eq!(outs[1].status.code(), Some(0), "{e}");
+            let drv = String::from_utf8_lossy(&outs[1].stdout).trim().to_string();
+            let rel = drv.trim_start_matches('/');
+            assert_eq!(
+                std::fs::read(roots[0].join(rel))?,
+                std::fs::read(roots[1].join(rel))?,
+                "{drv}"
+            );
+        }
+    }
+    Ok(())
+}

@@ -12,7 +12,8 @@
 //!   No such file or directory` and fails with `hg failed with exit code 1`, which is what we
 //!   do. Mercurial repositories are not supported when `hg` exists (an error says so).
 //! - The download cache is `$XDG_CACHE_HOME/nixrs` (else `$HOME/.cache/nixrs`), read through
-//!   [`crate::io::EvalIo::get_env`], with CppNix's default `tarball-ttl` of 3600 seconds.
+//!   [`crate::io::EvalIo::get_env`]; unpinned entries stay fresh for
+//!   [`crate::Settings::tarball_ttl`] seconds (CppNix's `tarball-ttl`, default 3600).
 
 use std::rc::Rc;
 
@@ -27,9 +28,6 @@ use crate::eval::EvalState;
 use crate::fetch::{self, Cache, FetchError, FetchStore, Fetcher, GitInput};
 use crate::store::EvalStore;
 use crate::value::{AttrsBuilder, Context, NixString, Value};
-
-/// CppNix's default `tarball-ttl`.
-const TARBALL_TTL: u64 = 3600;
 
 /// The evaluator's store as a [`FetchStore`]: fetched paths go through
 /// [`EvalStore::add_fetched`], which writes whenever the backend has a real store (also in
@@ -73,7 +71,8 @@ impl FetchStore for EvalFetchStore<'_> {
 }
 
 fn fetch_error(e: FetchError) -> Error {
-    Error::new(ErrorKind::Io, e.to_string())
+    let status = e.exit_status();
+    Error::new(ErrorKind::Io, e.to_string()).with_exit_status(status)
 }
 
 fn warn(st: &EvalState, msg: &str) {
@@ -84,7 +83,8 @@ fn warn(st: &EvalState, msg: &str) {
 fn user_cache(st: &EvalState) -> Option<Cache> {
     let xdg = st.io.get_env("XDG_CACHE_HOME");
     let home = st.io.get_env("HOME");
-    Cache::default_dir(xdg.as_deref(), home.as_deref()).map(|d| Cache::new(d, TARBALL_TTL))
+    let ttl = st.settings.tarball_ttl;
+    Cache::default_dir(xdg.as_deref(), home.as_deref()).map(|d| Cache::new(d, ttl))
 }
 
 /// A string value holding a store path, with the path as its context.
@@ -176,7 +176,8 @@ fn fetch_url_like(
     let store = EvalFetchStore(backend.backend());
     let cache = user_cache(st);
     let warn_fn = |m: &str| warn(st, m);
-    let mut f = Fetcher::new(&store).on_warning(&warn_fn);
+    let attempts = st.settings.download_attempts;
+    let mut f = Fetcher::new(&store).on_warning(&warn_fn).attempts(attempts);
     if let Some(c) = &cache {
         f = f.cache(c);
     }
@@ -375,7 +376,8 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
     let store = EvalFetchStore(backend.backend());
     let cache = user_cache(st);
     let warn_fn = |m: &str| warn(st, m);
-    let mut f = Fetcher::new(&store).on_warning(&warn_fn);
+    let attempts = st.settings.download_attempts;
+    let mut f = Fetcher::new(&store).on_warning(&warn_fn).attempts(attempts);
     if let Some(c) = &cache {
         f = f.cache(c);
     }

@@ -35,6 +35,7 @@ pub mod cache;
 pub mod download;
 pub mod git;
 pub mod unpack;
+pub mod zip;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -48,6 +49,22 @@ pub use cache::Cache;
 pub use download::DownloadError;
 pub use git::{GitError, GitInput, GitTree};
 pub use unpack::UnpackError;
+
+/// Where CppNix 2.8's built-in Nix files live: `<nix/NAME>` falls back to this directory when
+/// the search path has no `nix` entry, and importing a file there reads the embedded copy.
+pub const COREPKGS_PREFIX: &str = "/__corepkgs__/";
+
+/// The embedded `<nix/fetchurl.nix>`: a function of `{ url; sha256/sha1/sha512/md5/hash ? …;
+/// name ? …; executable ? false; unpack ? false; … }` returning a fixed-output derivation with
+/// the `builtin:fetchurl` builder, the same `.drv` as CppNix 2.8's. It begins with a newline, as
+/// CppNix's embedded text does (the function is at line 2).
+pub const FETCHURL_NIX: &str = include_str!("fetchurl.nix");
+
+/// The text of an embedded core file (`/__corepkgs__/fetchurl.nix`), if `path` is one.
+pub fn corepkgs_file(path: &Path) -> Option<&'static str> {
+    let rest = path.to_str()?.strip_prefix(COREPKGS_PREFIX)?;
+    (rest == "fetchurl.nix").then_some(FETCHURL_NIX)
+}
 
 /// Why a fetch failed. `Display` is CppNix 2.8's message (after `error: `).
 #[derive(Debug, thiserror::Error)]
