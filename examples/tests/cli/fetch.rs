@@ -369,3 +369,119 @@ fn corepkgs_fetchurl_drv() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+
+/// Runs `git ARGS` in `repo` with fixed identities and dates.
+fn git_in(repo: &Path, home: &Path, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(repo)
+        .env("GIT_AUTHOR_DATE", "@1600000000 +0000")
+        .env("GIT_COMMITTER_DATE", "@1600000000 +0000")
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", home)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// `fetchGit`'s `narHash` (SRI sha256, checked with exit status 102), `lastModified` and
+/// `revCount` (checked against the locked input), `shallow`, `allRefs`, `name`, `submodules`,
+/// and the shortcut CppNix takes when `narHash` + `lastModified` name a valid path; on a clean
+/// and on a dirty working tree. Output, messages and exit status as CppNix 2.8.
+#[test]
+fn fetch_git_attributes_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let repo = t.join("repo");
+    std::fs::create_dir_all(&repo)?;
+    std::fs::write(repo.join("f"), b"one\n")?;
+    git_in(&repo, t, &["init", "-q", "-b", "main", "."])?;
+    git_in(&repo, t, &["add", "f"])?;
+    git_in(&repo, t, &["commit", "-qm", "one"])?;
+    let rev = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()?;
+    let rev = String::from_utf8_lossy(&rev.stdout).trim().to_string();
+    let r = repo.display();
+    let z = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let run = |who: &str, bin: &Path, e: &str| -> std::io::Result<(String, String, Option<i32>)> {
+        let root = t.join(format!("root-{who}"));
+        let root_s = root.to_string_lossy().into_owned();
+        let o = instantiate(
+            bin,
+            &t.join(format!("home-{who}")),
+            &["--eval", "--strict", "--store", &root_s, "-E", e],
+            None,
+        )?;
+        // the NAR hash mismatch names the real path, under each side's own root
+        let norm = |b: &[u8]| String::from_utf8_lossy(b).replace(&root_s, "ROOT");
+        Ok((norm(&o.stdout), norm(&o.stderr), o.status.code()))
+    };
+    let compare = |e: &str| -> Result<(String, Option<i32>), String> {
+        let a = run("ours", &crate::nixrs(), e).map_err(|x| x.to_string())?;
+        let b = run("cpp", &cpp, e).map_err(|x| x.to_string())?;
+        if a != b {
+            return Err(format!("{e}\nours:   {a:?}\nCppNix: {b:?}"));
+        }
+        Ok((b.0, b.2))
+    };
+    // the real NAR hash, from CppNix
+    let (out, _) = compare(&format!("(builtins.fetchGit {r}).narHash"))?;
+    let h = out.trim().trim_matches('"').to_string();
+    let clean = [
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{z}"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{h}"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = ""; }}"#),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; narHash = "sha256:{}"; }}"#,
+            "0".repeat(52)
+        ),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; revCount = "1"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; revCount = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; lastModified = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; rev = "{rev}"; revCount = 5; }}"#),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; ref = "main"; narHash = "{h}"; lastModified = 7; }}"#
+        ),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{h}"; lastModified = 7; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; shallow = true; revCount = 9; }}"#),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; allRefs = true; name = "n"; submodules = true; }}"#
+        ),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; revCount = 1; lastModified = 1600000000; narHash = "{h}"; rev = "{rev}"; ref = "main"; }}"#
+        ),
+    ];
+    for (i, e) in clean.iter().enumerate() {
+        let (_, code) = compare(e)?;
+        if i == 0 || i == 2 {
+            assert_eq!(code, Some(102), "{e}");
+        }
+    }
+    std::fs::write(repo.join("f"), b"dirty\n")?;
+    let dirty = [
+        format!(r#"builtins.fetchGit {{ url = {r}; revCount = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; lastModified = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{z}"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; shallow = true; }}"#),
+    ];
+    for e in &dirty {
+        compare(e)?;
+    }
+    Ok(())
+}
