@@ -224,7 +224,12 @@ fn process(
 fn run(o: &Opts) -> CmdResult {
     let remote = std::env::var("NIX_REMOTE").is_ok_and(|r| !r.is_empty());
     let store: Option<Box<dyn EvalStore>> = if o.eval && o.store.is_none() && !remote {
-        None
+        // computed paths; fetchers write to the default store, opened on demand (CppNix 2.8)
+        if std::env::var_os("NIX_STORE_DIR").is_some() {
+            None
+        } else {
+            Some(Box::new(super::lazy_store::LazyFetchStore::new()))
+        }
     } else if o.eval {
         // read-only, as CppNix's --eval: paths are computed, but fetchers write
         let local = super::store::cppnix_store(o.store.as_deref())?;

@@ -6,6 +6,7 @@ pub mod derivation;
 pub mod eval;
 pub mod hash;
 pub mod key;
+pub mod lazy_store;
 pub mod nar;
 pub mod narinfo;
 pub mod nix_build;
