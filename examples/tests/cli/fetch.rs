@@ -485,3 +485,65 @@ fn fetch_git_attributes_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+
+/// `builtins.fetchurl`/`fetchTarball` argument forms: `sha256` in base 16, nix32, base 64, SRI
+/// and `sha256:` forms, `""` (the zero hash, with CppNix's warning), a wrong algorithm or
+/// length, `name` (empty, invalid), `hash` (not accepted by 2.8), other types: the same output,
+/// messages and exit status as CppNix.
+#[test]
+fn fetchurl_argument_forms() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    std::fs::write(t.join("hello.txt"), b"hello\n")?;
+    let tar = Command::new("tar")
+        .arg("czf")
+        .arg(t.join("h.tar.gz"))
+        .arg("-C")
+        .arg(t)
+        .arg("hello.txt")
+        .status()?;
+    assert!(tar.success());
+    let f = format!("file://{}/hello.txt", t.display());
+    let tz = format!("file://{}/h.tar.gz", t.display());
+    let b16 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    let b32 = "00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq";
+    let b64 = "WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=";
+    let exprs = [
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "{b16}"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "{b32}"; name = "x"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "{b64}"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "sha256-{b64}"; name = "s"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "sha256:{b16}"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = ""; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; hash = "sha256-{b64}"; }}"#),
+        format!(
+            r#"builtins.fetchurl {{ url = "{f}"; sha256 = "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA="; }}"#
+        ),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "abc"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; name = ""; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; name = "a b"; }}"#),
+        "builtins.fetchurl 5".to_string(),
+        format!(r#"builtins.fetchTarball {{ url = "{tz}"; name = "zz"; }}"#),
+        format!(r#"builtins.fetchTarball {{ url = "{tz}"; sha256 = 5; }}"#),
+        format!(r#"builtins.readFile (builtins.fetchTarball {{ url = "{tz}"; name = "zz"; }})"#),
+    ];
+    for (i, e) in exprs.iter().enumerate() {
+        let mut outs = Vec::new();
+        for (who, bin) in [("ours", crate::nixrs()), ("cpp", cpp.clone())] {
+            let root = t.join(format!("root-{who}-{i}"));
+            let root = root.to_string_lossy().into_owned();
+            let args = ["--eval", "--store", &root, "-E", e];
+            outs.push(instantiate(
+                &bin,
+                &t.join(format!("home-{who}")),
+                &args,
+                None,
+            )?);
+        }
+        same(&outs[0], &outs[1], e)?;
+    }
+    Ok(())
+}
