@@ -2,7 +2,8 @@
 //! without the evaluator.
 //!
 //! A [`Fetcher`] downloads (`http(s)://` with `ureq`, `file://` directly; [`download`]),
-//! hashes while streaming into a temporary file, unpacks tarballs ([`unpack`]), adds the
+//! hashes while streaming into a temporary file, unpacks tarballs ([`unpack`]; zip archives
+//! with [`zip`]), adds the
 //! results to a [`nix_store::store::Store`] as fixed-output paths, and remembers what each URL
 //! gave in a [`cache::Cache`] with CppNix's `tarball-ttl` semantics. [`git`] fetches local and
 //! remote git repositories with the `git` binary, as CppNix does.
@@ -12,6 +13,9 @@
 //! | [`Fetcher::fetch_url`] (`fetchurl`) | flat sha256 of the bytes | `name`, else the URL's base name |
 //! | [`Fetcher::fetch_tarball`] (`fetchTarball`) | recursive sha256 of the single top-level entry | `name`, else `source` |
 //! | [`Fetcher::fetch_git`] (`fetchGit`) | recursive sha256 of the tree at the revision | `name`, else `source` |
+//!
+//! `<nix/fetchurl.nix>`, the fixed-output `builtin:fetchurl` derivation CppNix 2.8 embeds, is
+//! [`FETCHURL_NIX`] (see [`corepkgs_file`]).
 //!
 //! With an expected sha256 the path is computed first and, when it is already valid, nothing
 //! is downloaded. Errors carry CppNix's exact text (`unable to download '…': HTTP error 404
