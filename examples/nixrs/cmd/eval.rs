@@ -148,24 +148,18 @@ fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
     if let Ok(h) = std::env::var("HOME") {
         b = b.home(h);
     }
-    if let Some(ttl) = o.tarball_ttl.or_else(tarball_ttl_from_config) {
+    // the fetchers' settings: --option, else nix.conf files and NIX_CONFIG
+    let conf = |n: &str| super::nix_conf::setting(n).and_then(|v| v.parse().ok());
+    if let Some(ttl) = o.tarball_ttl.or_else(|| conf("tarball-ttl")) {
         b = b.tarball_ttl(ttl);
     }
-    if let Some(n) = o.download_attempts {
+    if let Some(n) = o
+        .download_attempts
+        .or_else(|| conf("download-attempts").map(|n| n as u32))
+    {
         b = b.download_attempts(n);
     }
     b.build()
-}
-
-/// `tarball-ttl` from `NIX_CONFIG` (lines of `name = value`), as CppNix reads it after
-/// `nix.conf`; `--option` wins over it.
-fn tarball_ttl_from_config() -> Option<u64> {
-    let conf = std::env::var("NIX_CONFIG").ok()?;
-    conf.lines()
-        .filter_map(|l| l.split_once('='))
-        .filter(|(k, _)| k.trim() == "tarball-ttl")
-        .filter_map(|(_, v)| v.trim().parse().ok())
-        .next_back()
 }
 
 pub(crate) fn cwd() -> PathBuf {

@@ -10,6 +10,7 @@ pub mod lazy_store;
 pub mod nar;
 pub mod narinfo;
 pub mod nix_build;
+pub mod nix_conf;
 pub mod nix_env;
 pub mod nix_store;
 pub mod parse;

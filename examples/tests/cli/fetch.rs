@@ -163,6 +163,8 @@ fn instantiate(
     cmd.args(args)
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("NIX_USER_CONF_FILES")
         .env_remove("NIX_REMOTE")
         .env_remove("NIX_CONFIG");
     if let Some(c) = nix_config {
@@ -255,8 +257,9 @@ fn fetch_errors_exit_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
 /// File content, extra arguments, `NIX_CONFIG`, expected output.
 type Step<'a> = (&'a [u8], &'a [&'a str], Option<&'a str>, &'a str);
 
-/// `tarball-ttl` from `--option`, `--tarball-ttl` and `NIX_CONFIG`: a fresh cache entry hides a
-/// changed file, a TTL of 0 fetches again; invalid values warn (`--option`) or fail.
+/// `tarball-ttl` from `--option`, `--tarball-ttl`, `NIX_CONFIG` and a user `nix.conf`: a fresh
+/// cache entry hides a changed file, a TTL of 0 fetches again; invalid values warn (`--option`)
+/// or fail.
 #[test]
 fn tarball_ttl_setting() -> Result<(), Box<dyn std::error::Error>> {
     let Some(cpp) = testkit::reference("nix-instantiate") else {
@@ -304,6 +307,16 @@ fn tarball_ttl_setting() -> Result<(), Box<dyn std::error::Error>> {
                 String::from_utf8_lossy(&o.stderr)
             );
         }
+        // a user nix.conf, and --option over it
+        let conf_dir = home.join("config/nix");
+        std::fs::create_dir_all(&conf_dir)?;
+        std::fs::write(conf_dir.join("nix.conf"), "tarball-ttl = 0 # always\n")?;
+        std::fs::write(t.join("ttl.txt"), b"v7\n")?;
+        assert_eq!(run(&[], None)?.stdout, b"\"v7\\n\"\n", "{who}: nix.conf");
+        std::fs::write(t.join("ttl.txt"), b"v8\n")?;
+        let o = run(&["--option", "tarball-ttl", "3600"], None)?;
+        assert_eq!(o.stdout, b"\"v7\\n\"\n", "{who}: --option over nix.conf");
+        std::fs::remove_file(conf_dir.join("nix.conf"))?;
         let o = run(&["--option", "tarball-ttl", "x"], None)?;
         assert_eq!(
             String::from_utf8_lossy(&o.stderr),

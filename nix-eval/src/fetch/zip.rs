@@ -7,8 +7,9 @@
 //! follows its local header (whose name and extra field lengths may differ from the central
 //! copy).
 //!
-//! - Methods: 0 (stored) and 8 (deflate, through `flate2`). Others and encrypted entries are
-//!   refused with an error naming the entry. The CRC-32 and the size of every file are checked.
+//! - Methods: 0 (stored), 8 (deflate, through `flate2`), 12 (bzip2), 93 (zstd) and 95 (xz), as
+//!   libarchive reads them. Others (LZMA, deflate64, …) and encrypted entries are refused with an
+//!   error naming the entry. The CRC-32 and the size of every file are checked.
 //! - Types and modes: an entry made on Unix (host 3) with a non-zero mode in the high half of
 //!   its external attributes has that mode (directory, regular file, symbolic link whose data is
 //!   the target); otherwise a name ending in `/` (or the MS-DOS directory attribute) is a
@@ -329,6 +330,9 @@ fn read_data<R: Read + Seek>(
     let mut data: Box<dyn Read + '_> = match e.method {
         0 => Box::new(raw),
         8 => Box::new(flate2::read::DeflateDecoder::new(raw)),
+        12 => Box::new(bzip2::read::BzDecoder::new(raw)),
+        93 => Box::new(zstd::stream::read::Decoder::new(raw).map_err(io)?),
+        95 => Box::new(xz2::read::XzDecoder::new(raw)),
         m => {
             return Err(UnpackError::Extract {
                 reason: format!(
@@ -429,20 +433,41 @@ mod tests {
 
     /// A minimal zip writer for tests: (name, data, unix mode, deflate).
     fn zip_of(entries: &[(&str, &[u8], u32, bool)]) -> Result<Vec<u8>, std::io::Error> {
+        let with: Vec<(&str, &[u8], u32, u16)> = entries
+            .iter()
+            .map(|(n, d, m, deflate)| (*n, *d, *m, if *deflate { 8 } else { 0 }))
+            .collect();
+        zip_with_methods(&with)
+    }
+
+    /// A minimal zip writer for tests: (name, data, unix mode, method 0/8/12/93/95).
+    fn zip_with_methods(entries: &[(&str, &[u8], u32, u16)]) -> Result<Vec<u8>, std::io::Error> {
         use std::io::Write;
         let mut out = Vec::new();
         let mut central = Vec::new();
-        for (name, data, mode, deflate) in entries {
+        for (name, data, mode, method) in entries {
             let mut crc = flate2::Crc::new();
             crc.update(data);
-            let body = if *deflate {
-                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), Default::default());
-                e.write_all(data)?;
-                e.finish()?
-            } else {
-                data.to_vec()
+            let body = match method {
+                8 => {
+                    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), Default::default());
+                    e.write_all(data)?;
+                    e.finish()?
+                }
+                12 => {
+                    let mut e = bzip2::write::BzEncoder::new(Vec::new(), Default::default());
+                    e.write_all(data)?;
+                    e.finish()?
+                }
+                93 => zstd::encode_all(*data, 3)?,
+                95 => {
+                    let mut e = xz2::write::XzEncoder::new(Vec::new(), 6);
+                    e.write_all(data)?;
+                    e.finish()?
+                }
+                _ => data.to_vec(),
             };
-            let method: u16 = if *deflate { 8 } else { 0 };
+            let method: u16 = *method;
             let offset = out.len() as u32;
             let mut common = Vec::new();
             common.extend_from_slice(&20u16.to_le_bytes()); // version needed
@@ -527,6 +552,27 @@ mod tests {
         let z = zip_of(&[("a", b"hello", 0o100644, false)])?;
         let cut = z[..z.len() - 10].to_vec();
         assert!(unpack(&mut std::io::Cursor::new(cut), dir.path()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn other_methods() -> Result<(), Box<dyn std::error::Error>> {
+        let data: &[u8] = b"compressed with another method\n";
+        for m in [12u16, 93, 95] {
+            let z = zip_with_methods(&[("f", data, 0o100644, m)])?;
+            let dir = tempfile::tempdir()?;
+            unpack(&mut std::io::Cursor::new(z), dir.path())?;
+            assert_eq!(std::fs::read(dir.path().join("f"))?, data, "method {m}");
+        }
+        let z = zip_with_methods(&[("f", data, 0o100644, 14)])?;
+        let dir = tempfile::tempdir()?;
+        let e = unpack(&mut std::io::Cursor::new(z), dir.path())
+            .err()
+            .ok_or("method 14 accepted")?;
+        assert!(
+            e.to_string().contains("unsupported compression method 14"),
+            "{e}"
+        );
         Ok(())
     }
 
