@@ -20,8 +20,14 @@
 //! to the log sink (CppNix gives the builder one pipe for both; we read two pipes, so the
 //! interleaving of the two streams is only as exact as their arrival order).
 //!
-//! Not supported yet (an [`BuildError::Unsupported`] error): structured attributes
-//! (`.attrs.json`/`.attrs.sh`), `builtin:` builders.
+//! With structured attributes (`__json`) the derivation's variables and `passAsFile` are not
+//! used: the builder gets the variables above only (and, for fixed outputs, `impureEnvVars`
+//! from the JSON); [`super::attrs::prepare`] adds the `.attrs.json`/`.attrs.sh` files and
+//! their variables. Output placeholders (`builtins.placeholder`) in the arguments, the
+//! environment and `passAsFile` files are replaced by the output paths, as CppNix does.
+//!
+//! Not supported (an [`BuildError::Unsupported`] error): `builtin:` builders (see
+//! [`super::builtins`]).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::OsStr;
@@ -177,6 +183,88 @@ pub enum BuildError {
         /// The output it was reached from.
         from: String,
     },
+    /// `__json` is not a JSON object (or holds a value of the wrong type).
+    #[error("cannot process __json attribute of '{drv}': {message}")]
+    StructuredAttrs {
+        /// The derivation.
+        drv: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A structured attribute that must be a list of strings is not.
+    #[error("attribute '{name}' of derivation '{drv}' must be a list of strings")]
+    AttrNotStrings {
+        /// The attribute.
+        name: String,
+        /// The derivation.
+        drv: String,
+    },
+    /// A path that must be a store path is not.
+    #[error("path '{path}' is not in the Nix store")]
+    NotInStore {
+        /// The path.
+        path: String,
+    },
+    /// `exportReferencesGraph` (not structured) has an odd number of words.
+    #[error("odd number of tokens in 'exportReferencesGraph': '{value}'")]
+    ExportOddTokens {
+        /// The attribute's value.
+        value: String,
+    },
+    /// An `exportReferencesGraph` file name is not `[A-Za-z_][A-Za-z0-9_.-]*`.
+    #[error("invalid file name '{name}' in 'exportReferencesGraph'")]
+    ExportFileName {
+        /// The name.
+        name: String,
+    },
+    /// An `exportReferencesGraph` path is not in the store.
+    #[error("'exportReferencesGraph' contains a non-store path '{path}'")]
+    ExportNotStorePath {
+        /// The path.
+        path: String,
+    },
+    /// An `exportReferencesGraph` path is not in the derivation's input closure.
+    #[error("cannot export references of path '{path}' because it is not in the input closure of the derivation")]
+    ExportNotInput {
+        /// The path.
+        path: String,
+    },
+    /// An output refers to paths its `allowedReferences`/`allowedRequisites`/
+    /// `disallowedReferences`/`disallowedRequisites` forbid (paths sorted; the message is
+    /// CppNix's as printed after `error: `).
+    #[error("output '{output}' is not allowed to refer to the following paths:{}", paths.iter().map(|p| format!("\n         {p}")).collect::<String>())]
+    ReferencesNotAllowed {
+        /// The output path.
+        output: String,
+        /// The forbidden paths.
+        paths: Vec<String>,
+    },
+    /// A reference check names something that is neither a store path nor an output.
+    #[error("derivation contains an illegal reference specifier '{spec}'")]
+    IllegalReferenceSpecifier {
+        /// The specifier.
+        spec: String,
+    },
+    /// An output is larger than its `outputChecks.<output>.maxSize`.
+    #[error("path '{path}' is too large at {size} bytes; limit is {limit} bytes")]
+    OutputTooLarge {
+        /// The output path.
+        path: String,
+        /// Its NAR size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An output's closure is larger than its `outputChecks.<output>.maxClosureSize`.
+    #[error("closure of path '{path}' is too large at {size} bytes; limit is {limit} bytes")]
+    ClosureTooLarge {
+        /// The output path.
+        path: String,
+        /// The NAR size of its closure.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A derivation cannot be built because some of its inputs failed.
     #[error("{count} dependencies of derivation '{drv}' failed to build")]
     DependenciesFailed {
@@ -256,12 +344,16 @@ impl std::fmt::Display for ExitKind {
     }
 }
 
-/// What the builder will get: its environment and the files to put in the build directory.
+/// What the builder will get: its arguments, its environment and the files to put in the
+/// build directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildPlan {
+    /// The arguments after `argv[0]` (the derivation's, with output placeholders replaced).
+    pub args: Vec<Vec<u8>>,
     /// The environment, exactly.
     pub env: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Files to create in the build directory first (`passAsFile`): name and contents.
+    /// Files to create in the build directory first (`passAsFile`, `.attrs.json`,
+    /// `exportReferencesGraph`): name and contents.
     pub files: Vec<(String, Vec<u8>)>,
 }
 
@@ -274,26 +366,34 @@ pub fn pass_as_file_name(attr: &[u8]) -> String {
 }
 
 /// Splits on CppNix's whitespace (space, tab, newline, carriage return), dropping empty words.
-fn tokenize(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn tokenize(s: &[u8]) -> impl Iterator<Item = &[u8]> {
     s.split(|b| b" \t\n\r".contains(b))
         .filter(|w| !w.is_empty())
 }
 
 /// Computes the environment of the builder of `drv`, run in `build_dir`.
 ///
+/// Output placeholders are replaced by the output paths. For structured attributes this is
+/// only the environment; [`super::attrs::prepare`] adds their files.
+///
 /// # Errors
-/// [`BuildError::Unsupported`] for structured attributes.
+/// [`BuildError::StructuredAttrs`] for a `__json` that is not a JSON object,
+/// [`BuildError::AttrNotStrings`] for a structured `impureEnvVars` that is not a list of
+/// strings.
 pub fn plan(
     drv: &Derivation,
     store_dir: &StoreDir,
     build_dir: &Path,
     options: &BuildOptions,
 ) -> Result<BuildPlan, BuildError> {
-    if drv.structured_attrs().is_some() {
-        return Err(BuildError::Unsupported {
-            what: "with structured attributes",
-        });
-    }
+    let shown = String::from_utf8_lossy(drv.env_var("name").unwrap_or(&b"derivation"[..]));
+    let structured = super::attrs::structured_attrs(drv, &shown)?;
+    let outputs: BTreeMap<String, StorePath> = drv
+        .outputs
+        .iter()
+        .filter_map(|(n, o)| o.path().map(|p| (n.clone(), p.clone())))
+        .collect();
+    let rewrites = super::attrs::output_rewrites(&outputs, store_dir);
     let top = build_dir.as_os_str().as_bytes().to_vec();
     let mut env: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let mut files = Vec::new();
@@ -312,7 +412,12 @@ pub fn plan(
         .env_var("passAsFile")
         .map(|s| tokenize(s).collect())
         .unwrap_or_default();
-    for (k, v) in &drv.env {
+    let own_env = if structured.is_some() {
+        BTreeMap::new()
+    } else {
+        drv.env.clone()
+    };
+    for (k, v) in &own_env {
         if pass_as_file.contains(k.as_slice()) {
             let name = pass_as_file_name(k);
             let mut key = k.clone();
@@ -321,7 +426,7 @@ pub fn plan(
             value.push(b'/');
             value.extend_from_slice(name.as_bytes());
             env.insert(key, value);
-            files.push((name, v.clone()));
+            files.push((name, super::attrs::rewrite(v, &rewrites)));
         } else {
             env.insert(k.clone(), v.clone());
         }
@@ -331,16 +436,29 @@ pub fn plan(
     }
     if drv.is_fixed_output() {
         set(&mut env, "NIX_OUTPUT_CHECKED", b"1");
-        if let Some(vars) = drv.env_var("impureEnvVars") {
-            for var in tokenize(vars) {
-                let value = options.impure_env.get(var).cloned().unwrap_or_default();
-                env.insert(var.to_vec(), value);
-            }
+        let vars = super::attrs::strings_attr(drv, structured.as_ref(), "impureEnvVars", &shown)?;
+        for var in vars.unwrap_or_default() {
+            let value = options.impure_env.get(&var).cloned().unwrap_or_default();
+            env.insert(var, value);
         }
     }
     set(&mut env, "NIX_LOG_FD", b"2");
     set(&mut env, "TERM", b"xterm-256color");
-    Ok(BuildPlan { env, files })
+    let env = env
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                super::attrs::rewrite(&k, &rewrites),
+                super::attrs::rewrite(&v, &rewrites),
+            )
+        })
+        .collect();
+    let args = drv
+        .args
+        .iter()
+        .map(|a| super::attrs::rewrite(a, &rewrites))
+        .collect();
+    Ok(BuildPlan { args, env, files })
 }
 
 /// The last lines of a byte stream (the log tail of a failed build; also used by the sandbox).
@@ -402,6 +520,30 @@ pub fn run(
     options: &BuildOptions,
     log: &mut dyn Write,
 ) -> Result<(), BuildError> {
+    if drv.is_builtin() {
+        return Err(BuildError::Unsupported {
+            what: "with a builtin: builder",
+        });
+    }
+    let plan = plan(drv, store_dir, build_dir, options)?;
+    run_plan(drv, drv_path, store_dir, build_dir, &plan, options, log)
+}
+
+/// [`run`] with a plan computed by the caller (from [`plan`], maybe extended by
+/// [`super::attrs::prepare`]): writes its files into `build_dir` and runs the builder with
+/// its arguments and environment.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_plan(
+    drv: &Derivation,
+    drv_path: Option<&StorePath>,
+    store_dir: &StoreDir,
+    build_dir: &Path,
+    plan: &BuildPlan,
+    options: &BuildOptions,
+    log: &mut dyn Write,
+) -> Result<(), BuildError> {
     let drv_shown = drv_path.map(|p| store_dir.display(p)).unwrap_or_else(|| {
         String::from_utf8_lossy(drv.env_var("name").unwrap_or(&b"derivation"[..])).into_owned()
     });
@@ -416,7 +558,6 @@ pub fn run(
             return Err(BuildError::MissingInput { path: shown });
         }
     }
-    let plan = plan(drv, store_dir, build_dir, options)?;
     for (name, contents) in &plan.files {
         let path = build_dir.join(name);
         std::fs::write(&path, contents).map_err(|source| BuildError::Prepare { path, source })?;
@@ -426,7 +567,7 @@ pub fn run(
     let arg0 = Path::new(builder).file_name().unwrap_or(builder);
     let mut child = Command::new(builder)
         .arg0(arg0)
-        .args(drv.args.iter().map(|a| OsStr::from_bytes(a)))
+        .args(plan.args.iter().map(|a| OsStr::from_bytes(a)))
         .env_clear()
         .envs(
             plan.env

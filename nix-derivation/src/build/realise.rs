@@ -79,7 +79,7 @@ use nix_store::store_path::StorePath;
 use super::builder::{self, BuildError, BuildOptions};
 use super::log::LogFile;
 use super::register::{register_outputs, remove_tree};
-use super::{builtins, sandbox};
+use super::{attrs, builtins, sandbox};
 use crate::derivation::Derivation;
 
 /// Something that can fetch store paths instead of building them (a binary cache).
@@ -257,13 +257,20 @@ impl RealiseFailure {
     }
 
     /// CppNix 2.8's exit status for this failure (`Worker::exitStatus`): 100 for failed
-    /// builds, 102 if a fixed-output hash did not match, 1 otherwise.
+    /// builds (and `exportReferencesGraph` errors, which CppNix counts as such), 102 if a
+    /// fixed-output hash did not match, 1 otherwise (e.g. outputs rejected by
+    /// `allowedReferences` and the other output checks).
     pub fn exit_status(&self) -> i32 {
         let mut build_failure = false;
         let mut hash_mismatch = false;
         for e in self.errors() {
             match e {
-                BuildError::Failed { .. } => build_failure = true,
+                // Failures and inputs rejected before the builder starts (CppNix's
+                // permanent failures).
+                BuildError::Failed { .. }
+                | BuildError::ExportOddTokens { .. }
+                | BuildError::ExportNotStorePath { .. }
+                | BuildError::ExportNotInput { .. } => build_failure = true,
                 BuildError::HashMismatch { .. } => {
                     build_failure = true;
                     hash_mismatch = true;
@@ -379,7 +386,7 @@ fn try_substitute(
 }
 
 /// Reads and parses a valid `.drv` of the store.
-fn read_drv(store: &LocalStore, path: &StorePath) -> Result<Derivation, BuildError> {
+pub(crate) fn read_drv(store: &LocalStore, path: &StorePath) -> Result<Derivation, BuildError> {
     let shown = store.store_dir().display(path);
     if !path.name().ends_with(".drv") {
         return Err(BuildError::NotADerivation { path: shown });
@@ -705,39 +712,53 @@ fn build_one(
                 &mut tee,
             )
         }
-        Some(Runner::Plain) => builder::run(
-            &node.drv,
-            Some(&node.path),
-            sd,
-            &build_dir,
-            &options.build,
-            &mut tee,
-        ),
-        Some(Runner::Sandbox) => {
-            let real_store_dir = store.layout().real_store_dir();
-            let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
-            builder::plan(
-                &node.drv,
-                sd,
-                Path::new(sandbox::SANDBOX_BUILD_DIR),
-                &options.build,
-            )
-            .and_then(|plan| {
-                let spec = sandbox::SandboxSpec {
-                    drv: &node.drv,
-                    drv_path: Some(&node.path),
-                    plan: &plan,
-                    store_dir: sd,
-                    real_store_dir: &real_store_dir,
-                    input_closure: &input_closure,
-                    outputs: &node.outputs,
-                    host_build_dir: &build_dir,
-                    chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
-                    network: node.drv.is_fixed_output(),
-                    extra_paths: &[],
-                };
-                sandbox::run(&spec, &options.build, &mut tee)
-            })
+        Some(runner) => {
+            let plan_dir = match runner {
+                Runner::Sandbox => Path::new(sandbox::SANDBOX_BUILD_DIR),
+                Runner::Plain => build_dir.as_path(),
+            };
+            builder::plan(&node.drv, sd, plan_dir, &options.build)
+                .and_then(|mut plan| {
+                    attrs::prepare(
+                        &mut plan,
+                        store,
+                        &node.path,
+                        &node.drv,
+                        &node.outputs,
+                        &closure,
+                        &build_dir,
+                    )?;
+                    Ok(plan)
+                })
+                .and_then(|plan| match runner {
+                    Runner::Plain => builder::run_plan(
+                        &node.drv,
+                        Some(&node.path),
+                        sd,
+                        &build_dir,
+                        &plan,
+                        &options.build,
+                        &mut tee,
+                    ),
+                    Runner::Sandbox => {
+                        let real_store_dir = store.layout().real_store_dir();
+                        let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
+                        let spec = sandbox::SandboxSpec {
+                            drv: &node.drv,
+                            drv_path: Some(&node.path),
+                            plan: &plan,
+                            store_dir: sd,
+                            real_store_dir: &real_store_dir,
+                            input_closure: &input_closure,
+                            outputs: &node.outputs,
+                            host_build_dir: &build_dir,
+                            chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
+                            network: node.drv.is_fixed_output(),
+                            extra_paths: &[],
+                        };
+                        sandbox::run(&spec, &options.build, &mut tee)
+                    }
+                })
         }
     };
     let logged = match tee.file.take() {

@@ -2,6 +2,7 @@
 
 mod api;
 mod aterm;
+mod attrs;
 mod build;
 mod builtins;
 mod common;

@@ -540,7 +540,7 @@ fn run_in(
         .next()
         .unwrap_or(&drv.builder);
     let mut argv = vec![cstring(arg0, "the builder")?];
-    for a in &drv.args {
+    for a in &spec.plan.args {
         argv.push(cstring(a, "an argument")?);
     }
     let mut envp = Vec::new();
