@@ -24,11 +24,14 @@
 //! If any step fails nothing is registered; the caller deletes the outputs
 //! ([`remove_tree`]).
 //!
+//! A fixed output whose hash does not match is, as in CppNix 2.8, moved to the path of its
+//! actual hash and registered there (deriver, `fixed:…` content address) before the
+//! mismatch error is returned, so a second build with the right hash finds it valid.
+//!
 //! Differences from CppNix 2.8: the owner of the files is not changed (the builder runs as the
-//! caller, so the files are already the caller's); hard-link counts are not checked; a
-//! fixed output whose hash does not match is not registered under its actual hash (2.8 does
-//! that for convenience); self-references of fixed outputs are not hashed modulo (such
-//! outputs are refused by the hash check instead).
+//! caller, so the files are already the caller's); hard-link counts are not checked;
+//! self-references of fixed outputs are not hashed modulo (such outputs are refused by the
+//! hash check instead, and a mismatching fixed output with references is not registered).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -240,7 +243,7 @@ pub fn register_outputs(
                 source,
             })?;
         let nar_hash = sink.nar.finish();
-        let references = sink.scanner.found_paths(candidates.iter().copied());
+        let references = sink.scanner.clone().found_paths(candidates.iter().copied());
         let ca = match fixed {
             None => None,
             Some((method, expected)) => {
@@ -256,11 +259,16 @@ pub fn register_outputs(
                     }
                 };
                 if got != expected {
-                    return Err(BuildError::HashMismatch {
+                    let error = BuildError::HashMismatch {
                         drv: shown_drv.clone(),
                         specified: sri(&expected),
                         got: sri(&got),
-                    });
+                    };
+                    let refs = sink.scanner.found_paths(candidates.iter().copied());
+                    register_mismatched(
+                        store, drv_path, path, method, got, nar_hash, nar_size, refs,
+                    )?;
+                    return Err(error);
                 }
                 Some(ContentAddress::Fixed { method, hash: got })
             }
@@ -302,6 +310,67 @@ pub fn register_outputs(
     let all: Vec<ValidPathInfo> = infos.values().cloned().collect();
     store.register_valid_paths(&all)?;
     Ok(infos)
+}
+
+/// A fixed output whose hash is not the declared one: as CppNix 2.8, it is moved to the path
+/// its actual content hash gives (unless that path is valid already) and registered there,
+/// with the derivation as deriver, before the mismatch is reported. An output that refers to
+/// itself or to other paths is not registered (its path would need CppNix's hash rewriting).
+#[allow(clippy::too_many_arguments)]
+fn register_mismatched(
+    store: &LocalStore,
+    drv_path: &StorePath,
+    expected_path: &StorePath,
+    method: FileIngestionMethod,
+    got: Hash,
+    nar_hash: Hash,
+    nar_size: u64,
+    references: BTreeSet<StorePath>,
+) -> Result<(), BuildError> {
+    if !references.is_empty() {
+        return Ok(());
+    }
+    let name = expected_path.name();
+    let Ok(actual) =
+        store
+            .store_dir()
+            .make_fixed_output_path(name, method, &got, &references, false)
+    else {
+        return Ok(());
+    };
+    if store.is_valid_path(&actual)? {
+        return Ok(());
+    }
+    let from = store.real_path(expected_path);
+    let to = store.real_path(&actual);
+    // CppNix locks the new path too; a concurrent build of it would hold `<path>.lock`.
+    let mut lock_name = to.clone().into_os_string();
+    lock_name.push(".lock");
+    let _lock = nix_store::store::local::lock::PathLock::acquire(
+        Path::new(&lock_name),
+        nix_store::store::local::lock::LockMode::Wait,
+        nix_store::store::local::lock::OnRelease::Delete,
+    )?;
+    if store.is_valid_path(&actual)? {
+        return Ok(());
+    }
+    remove_tree(&to)?;
+    std::fs::rename(&from, &to).map_err(io_err("cannot move output to", &to))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    store.register_valid_paths(&[ValidPathInfo {
+        path: actual,
+        deriver: Some(drv_path.clone()),
+        nar_hash,
+        references,
+        registration_time: now,
+        nar_size,
+        ultimate: true,
+        sigs: Vec::new(),
+        ca: Some(ContentAddress::Fixed { method, hash: got }),
+    }])?;
+    Ok(())
 }
 
 /// The checks of one output (CppNix's `Checks`).

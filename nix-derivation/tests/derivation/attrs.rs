@@ -19,7 +19,7 @@ use crate::common::TestResult;
 
 /// CppNix flags: no build users, no substituters (the sandbox stays on, as a diverted store
 /// needs).
-const OPTS: [&str; 6] = [
+pub(crate) const OPTS: [&str; 6] = [
     "--option",
     "build-users-group",
     "",
@@ -73,7 +73,7 @@ const BAD: [&str; 15] = [
     "sachk2", "sachk3", "sachk4", "sachk5",
 ];
 
-fn cpp(bin: &Path, args: &[&str]) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+pub(crate) fn cpp(bin: &Path, args: &[&str]) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let out = Command::new(bin).args(args).output()?;
     if !out.status.success() {
         return Err(format!(
@@ -90,7 +90,7 @@ fn cpp(bin: &Path, args: &[&str]) -> Result<Vec<String>, Box<dyn std::error::Err
 }
 
 /// The tools, or `None` (SKIP printed) when something is missing.
-fn tools() -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn tools() -> Option<(PathBuf, PathBuf)> {
     let nix_store = testkit::reference("nix-store")?;
     let nix_instantiate = testkit::reference("nix-instantiate")?;
     if !Path::new("/bin/busybox").exists() {
@@ -104,12 +104,13 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
     Some((nix_store, nix_instantiate))
 }
 
-/// A diverted root with busybox added by CppNix and the attributes `attrs` of [`GRAPH`]
-/// instantiated; returns their `.drv` paths.
-fn setup(
+/// A diverted root with busybox added by CppNix and the attributes `attrs` of `graph` (with
+/// `BB` replaced by busybox's store path) instantiated; returns their `.drv` paths.
+pub(crate) fn setup(
     nix_store: &Path,
     nix_instantiate: &Path,
     root: &Path,
+    graph: &str,
     attrs: &[&str],
 ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let src = root.join("bbsrc");
@@ -123,7 +124,7 @@ fn setup(
     )?
     .join("");
     let file = root.join("graph.nix");
-    std::fs::write(&file, GRAPH.replace("BB", &bb))?;
+    std::fs::write(&file, graph.replace("BB", &bb))?;
     let file_s = file.to_str().ok_or("file")?;
     let mut args = vec!["--store", r, file_s];
     for a in attrs {
@@ -132,7 +133,7 @@ fn setup(
     cpp(nix_instantiate, &args)
 }
 
-fn options(tmp: &Path) -> RealiseOptions {
+pub(crate) fn options(tmp: &Path) -> RealiseOptions {
     RealiseOptions {
         max_jobs: 2,
         sandbox: SandboxMode::Enabled,
@@ -147,10 +148,10 @@ fn structured_attrs_and_reference_graphs_like_cppnix() -> TestResult {
         return Ok(());
     };
     let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
-    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), &GOOD)?;
+    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), GRAPH, &GOOD)?;
     assert_eq!(
         drvs,
-        setup(&nix_store, &nix_instantiate, theirs.path(), &GOOD)?
+        setup(&nix_store, &nix_instantiate, theirs.path(), GRAPH, &GOOD)?
     );
     let store = LocalStore::open(ours.path())?;
     let sd = store.store_dir().clone();
@@ -202,7 +203,7 @@ fn structured_attrs_and_reference_graphs_like_cppnix() -> TestResult {
 }
 
 /// CppNix's message (after `error: `, to the end) and exit status for building `drv`.
-fn cppnix_failure(
+pub(crate) fn cppnix_failure(
     nix_store: &Path,
     root: &str,
     drv: &str,
@@ -225,8 +226,8 @@ fn output_checks_and_graph_errors_like_cppnix() -> TestResult {
         return Ok(());
     };
     let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
-    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), &BAD)?;
-    setup(&nix_store, &nix_instantiate, theirs.path(), &BAD)?;
+    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), GRAPH, &BAD)?;
+    setup(&nix_store, &nix_instantiate, theirs.path(), GRAPH, &BAD)?;
     let store = LocalStore::open(ours.path())?;
     let sd = store.store_dir().clone();
     let r2 = theirs.path().to_str().ok_or("root")?;

@@ -7,6 +7,7 @@ mod build;
 mod builtins;
 mod common;
 mod differential;
+mod failures;
 mod fixtures;
 mod realise;
 mod realise_diverted;

@@ -1,0 +1,92 @@
+//! Build failures with CppNix 2.8's consequences: a fixed output with the wrong hash (status
+//! 102, registered under its actual content address), timeouts (status 101) and `--check`
+//! (status 104). Each graph is instantiated by CppNix into two diverted roots, built by us in
+//! one and by CppNix in the other.
+
+use std::path::Path;
+
+use nix_derivation::build::builder::BuildError;
+use nix_derivation::build::realise::realise;
+use nix_derivation::store::store::local::LocalStore;
+use nix_derivation::store::store::Store;
+
+use crate::attrs::{cpp, cppnix_failure, options, setup, tools};
+use crate::common::TestResult;
+
+const GRAPH: &str = r#"let bb = builtins.storePath "BB"; sh = "${bb}/bin/sh";
+  mk = name: script: extra: derivation ({ inherit name; system = "x86_64-linux"; builder = sh; args = [ "-c" script ]; } // extra);
+in {
+  badfod = mk "badfod" "echo -n hello > $out" { outputHashAlgo = "sha256"; outputHash = "0000000000000000000000000000000000000000000000000000"; };
+  badfodr = mk "badfodr" "mkdir $out; echo -n hello > $out/x" { outputHashMode = "recursive"; outputHashAlgo = "sha1"; outputHash = "0000000000000000000000000000000000000000"; };
+}"#;
+
+/// The store entries of `root` whose names contain `part`, except `.drv` and `.lock` files.
+fn entries(root: &Path, part: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(root.join("nix/store"))? {
+        let n = e?.file_name().to_string_lossy().into_owned();
+        if n.contains(part) && !n.ends_with(".drv") && !n.ends_with(".lock") {
+            v.push(format!("/nix/store/{n}"));
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+#[test]
+fn hash_mismatch_registers_the_actual_path_like_cppnix() -> TestResult {
+    let Some((nix_store, nix_instantiate)) = tools() else {
+        return Ok(());
+    };
+    let Some(nix) = testkit::reference("nix") else {
+        return Ok(());
+    };
+    let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
+    let attrs = ["badfod", "badfodr"];
+    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), GRAPH, &attrs)?;
+    setup(&nix_store, &nix_instantiate, theirs.path(), GRAPH, &attrs)?;
+    let store = LocalStore::open(ours.path())?;
+    let sd = store.store_dir().clone();
+    let (r1, r2) = (
+        ours.path().to_str().ok_or("root")?,
+        theirs.path().to_str().ok_or("root")?,
+    );
+    for (name, drv) in attrs.iter().zip(&drvs) {
+        let want = cppnix_failure(&nix_store, r2, drv)?;
+        let got = match realise(&store, &[sd.parse_path(drv)?], &options(tmp.path())) {
+            Err(BuildError::Realise(f)) => (f.to_string(), f.exit_status()),
+            other => return Err(format!("{name}: expected a failure, got {other:?}").into()),
+        };
+        assert_eq!(got, want, "{name}");
+        assert_eq!(want.1, 102);
+        // The output is valid at the path of its actual hash, with the same info.
+        let paths = entries(theirs.path(), name)?;
+        assert_eq!(paths.len(), 1, "{paths:?}");
+        assert_eq!(entries(ours.path(), name)?, paths, "{name}");
+        let info = |root: &str| -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+            let text = cpp(
+                &nix,
+                &[
+                    "--extra-experimental-features",
+                    "nix-command",
+                    "path-info",
+                    "--json",
+                    "--store",
+                    root,
+                    &paths[0],
+                ],
+            )?
+            .join("");
+            let mut v: serde_json::Value = serde_json::from_str(&text)?;
+            if let Some(o) = v.get_mut(0).and_then(|o| o.as_object_mut()) {
+                o.remove("registrationTime");
+            }
+            Ok(v)
+        };
+        assert_eq!(info(r1)?, info(r2)?, "{name}");
+        // The expected path is not valid.
+        let expected = cpp(&nix_store, &["--store", r1, "-q", "--outputs", drv])?.join("");
+        assert!(!ours.path().join(expected.trim_start_matches('/')).exists());
+    }
+    Ok(())
+}
