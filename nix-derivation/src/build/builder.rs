@@ -54,6 +54,12 @@ pub struct BuildOptions {
     /// The caller's environment, from which a fixed-output derivation's `impureEnvVars` are
     /// taken. The library never reads the process environment itself.
     pub impure_env: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Kill the builder after this many seconds (CppNix's `timeout`, `--timeout`); 0 (the
+    /// default) for no limit. [`BuildError::TimedOut`].
+    pub timeout: u64,
+    /// Kill the builder after this many seconds without output (CppNix's `max-silent-time`,
+    /// `--max-silent-time`); 0 (the default) for no limit. [`BuildError::TimedOut`].
+    pub max_silent_time: u64,
 }
 
 impl Default for BuildOptions {
@@ -62,6 +68,8 @@ impl Default for BuildOptions {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             log_tail_lines: 10,
             impure_env: BTreeMap::new(),
+            timeout: 0,
+            max_silent_time: 0,
         }
     }
 }
@@ -125,6 +133,17 @@ pub enum BuildError {
     /// A `builtin:` builder failed (see `build::builtins`).
     #[error(transparent)]
     Builtin(#[from] crate::build::builtins::BuiltinError),
+    /// The builder ran longer than [`BuildOptions::timeout`] or was silent longer than
+    /// [`BuildOptions::max_silent_time`] and was killed.
+    #[error("building of '{drv}!*' from .drv file timed out after {seconds} seconds{}", if *silence { " of silence" } else { "" })]
+    TimedOut {
+        /// The derivation.
+        drv: String,
+        /// The limit that passed.
+        seconds: u64,
+        /// Whether it was the silence limit.
+        silence: bool,
+    },
     /// The builder succeeded without creating an output.
     #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
     MissingOutput {
@@ -503,6 +522,121 @@ impl Tail {
     }
 }
 
+/// Reads each pipe on its own thread until its end, sending the chunks (or the read error)
+/// to the returned channel.
+pub(crate) fn read_pipes(
+    pipes: Vec<Box<dyn Read + Send>>,
+) -> (
+    mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    Vec<std::thread::JoinHandle<()>>,
+) {
+    let (tx, rx) = mpsc::channel::<std::io::Result<Vec<u8>>>();
+    let mut readers = Vec::new();
+    for mut pipe in pipes {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if tx.send(Ok(buf[..n].to_vec())).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    (rx, readers)
+}
+
+/// What [`pump`] saw.
+pub(crate) struct Pumped {
+    /// The first error writing the log or reading a pipe.
+    pub(crate) io_error: Option<std::io::Error>,
+    /// `Some(silence)` when a time limit passed (`silence`: `max_silent_time`).
+    pub(crate) timed_out: Option<bool>,
+}
+
+/// Copies a builder's output to the log and the tail until the pipes close or a time limit
+/// of `options` passes (then the caller kills the builder).
+pub(crate) fn pump(
+    rx: &mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    options: &BuildOptions,
+    tail: &mut Tail,
+    log: &mut dyn Write,
+) -> Pumped {
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    let mut last = start;
+    let mut io_error = None;
+    let limit = |secs: u64| (secs > 0).then(|| Duration::from_secs(secs));
+    let (total, silent) = (limit(options.timeout), limit(options.max_silent_time));
+    loop {
+        let now = Instant::now();
+        let deadlines = [
+            total.map(|d| (start + d, false)),
+            silent.map(|d| (last + d, true)),
+        ];
+        let next = deadlines.into_iter().flatten().min_by_key(|(t, _)| *t);
+        let chunk = match next {
+            None => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => break,
+            },
+            Some((at, silence)) => {
+                if at <= now {
+                    return Pumped {
+                        io_error,
+                        timed_out: Some(silence),
+                    };
+                }
+                match rx.recv_timeout(at - now) {
+                    Ok(c) => c,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
+        match chunk {
+            Ok(bytes) => {
+                last = Instant::now();
+                tail.push(&bytes);
+                if io_error.is_none() {
+                    if let Err(e) = log.write_all(&bytes) {
+                        io_error = Some(e);
+                    }
+                }
+            }
+            Err(e) => io_error = io_error.or(Some(e)),
+        }
+    }
+    Pumped {
+        io_error,
+        timed_out: None,
+    }
+}
+
+/// CppNix's timeout error for a builder killed after `options.timeout` or, with `silence`,
+/// `options.max_silent_time` seconds.
+pub(crate) fn timed_out(drv: &str, options: &BuildOptions, silence: bool) -> BuildError {
+    BuildError::TimedOut {
+        drv: drv.to_string(),
+        seconds: if silence {
+            options.max_silent_time
+        } else {
+            options.timeout
+        },
+        silence,
+    }
+}
+
 /// Runs the builder of `drv` in `build_dir` (which must exist; it becomes `NIX_BUILD_TOP`)
 /// and writes everything it prints to `log`.
 ///
@@ -575,6 +709,7 @@ pub fn run_plan(
                 .map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))),
         )
         .current_dir(build_dir)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -585,8 +720,6 @@ pub fn run_plan(
         })?;
 
     // Read both pipes on threads; write to the sink here, in arrival order.
-    let (tx, rx) = mpsc::channel::<std::io::Result<Vec<u8>>>();
-    let mut readers = Vec::new();
     let pipes: Vec<Box<dyn Read + Send>> = [
         child
             .stdout
@@ -600,48 +733,24 @@ pub fn run_plan(
     .into_iter()
     .flatten()
     .collect();
-    for mut pipe in pipes {
-        let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match pipe.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if tx.send(Ok(buf[..n].to_vec())).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
-                }
-            }
-        }));
-    }
-    drop(tx);
+    let (rx, readers) = read_pipes(pipes);
     let mut tail = Tail::new(options.log_tail_lines);
-    let mut io_error = None;
-    for chunk in rx {
-        match chunk {
-            Ok(bytes) => {
-                tail.push(&bytes);
-                if io_error.is_none() {
-                    if let Err(e) = log.write_all(&bytes) {
-                        io_error = Some(e);
-                    }
-                }
-            }
-            Err(e) => io_error = io_error.or(Some(e)),
-        }
+    let pumped = pump(&rx, options, &mut tail, log);
+    if pumped.timed_out.is_some() {
+        // The builder leads its own process group: kill all of it, so that the pipes close.
+        crate::build::sandbox::kill_process_group(child.id());
+        let _ = child.kill();
     }
+    drop(rx);
     for r in readers {
         let _ = r.join();
     }
+    let io_error = pumped.io_error;
     let status = child.wait()?;
     log.flush()?;
+    if let Some(silence) = pumped.timed_out {
+        return Err(timed_out(&drv_shown, options, silence));
+    }
     if let Some(e) = io_error {
         return Err(BuildError::Io(e));
     }

@@ -257,14 +257,20 @@ impl RealiseFailure {
     }
 
     /// CppNix 2.8's exit status for this failure (`Worker::exitStatus`): 100 for failed
-    /// builds (and `exportReferencesGraph` errors, which CppNix counts as such), 102 if a
+    /// builds (and `exportReferencesGraph` errors, which CppNix counts as such), 101 if a
+    /// builder timed out, 102 if a
     /// fixed-output hash did not match, 1 otherwise (e.g. outputs rejected by
     /// `allowedReferences` and the other output checks).
     pub fn exit_status(&self) -> i32 {
         let mut build_failure = false;
         let mut hash_mismatch = false;
+        let mut timed_out = false;
         for e in self.errors() {
             match e {
+                BuildError::TimedOut { .. } => {
+                    build_failure = true;
+                    timed_out = true;
+                }
                 // Failures and inputs rejected before the builder starts (CppNix's
                 // permanent failures).
                 BuildError::Failed { .. }
@@ -281,6 +287,9 @@ impl RealiseFailure {
         let mut mask = 0;
         if build_failure {
             mask |= 0x04;
+        }
+        if timed_out {
+            mask |= 0x01;
         }
         if hash_mismatch {
             mask |= 0x02;

@@ -208,9 +208,20 @@ pub(crate) fn cppnix_failure(
     root: &str,
     drv: &str,
 ) -> Result<(String, i32), Box<dyn std::error::Error>> {
+    cppnix_failure_with(nix_store, root, drv, &[])
+}
+
+/// [`cppnix_failure`] with more flags.
+pub(crate) fn cppnix_failure_with(
+    nix_store: &Path,
+    root: &str,
+    drv: &str,
+    extra: &[&str],
+) -> Result<(String, i32), Box<dyn std::error::Error>> {
     let out = Command::new(nix_store)
         .args(["--store", root, "--realise", drv, "-Q"])
         .args(OPTS)
+        .args(extra)
         .output()?;
     let stderr = String::from_utf8(out.stderr)?;
     let at = stderr.find("error: ").ok_or_else(|| stderr.clone())?;

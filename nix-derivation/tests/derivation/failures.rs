@@ -10,13 +10,15 @@ use nix_derivation::build::realise::realise;
 use nix_derivation::store::store::local::LocalStore;
 use nix_derivation::store::store::Store;
 
-use crate::attrs::{cpp, cppnix_failure, options, setup, tools};
+use crate::attrs::{cpp, cppnix_failure, cppnix_failure_with, options, setup, tools};
 use crate::common::TestResult;
 
 const GRAPH: &str = r#"let bb = builtins.storePath "BB"; sh = "${bb}/bin/sh";
   mk = name: script: extra: derivation ({ inherit name; system = "x86_64-linux"; builder = sh; args = [ "-c" script ]; } // extra);
 in {
   badfod = mk "badfod" "echo -n hello > $out" { outputHashAlgo = "sha256"; outputHash = "0000000000000000000000000000000000000000000000000000"; };
+  slow = mk "slow" "while true; do echo tick; sleep 0.3; done" {};
+  silent = mk "silent" "echo start; sleep 20 & sleep 20; echo end > $out" {};
   badfodr = mk "badfodr" "mkdir $out; echo -n hello > $out/x" { outputHashMode = "recursive"; outputHashAlgo = "sha1"; outputHash = "0000000000000000000000000000000000000000"; };
 }"#;
 
@@ -88,5 +90,40 @@ fn hash_mismatch_registers_the_actual_path_like_cppnix() -> TestResult {
         let expected = cpp(&nix_store, &["--store", r1, "-q", "--outputs", drv])?.join("");
         assert!(!ours.path().join(expected.trim_start_matches('/')).exists());
     }
+    Ok(())
+}
+
+#[test]
+fn timeouts_like_cppnix() -> TestResult {
+    let Some((nix_store, nix_instantiate)) = tools() else {
+        return Ok(());
+    };
+    let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
+    let attrs = ["slow", "silent"];
+    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), GRAPH, &attrs)?;
+    setup(&nix_store, &nix_instantiate, theirs.path(), GRAPH, &attrs)?;
+    let store = LocalStore::open(ours.path())?;
+    let sd = store.store_dir().clone();
+    let r2 = theirs.path().to_str().ok_or("root")?;
+    for ((name, drv), flag) in attrs
+        .iter()
+        .zip(&drvs)
+        .zip(["--timeout", "--max-silent-time"])
+    {
+        let want = cppnix_failure_with(&nix_store, r2, drv, &[flag, "1"])?;
+        let mut opts = options(tmp.path());
+        if *name == "slow" {
+            opts.build.timeout = 1;
+        } else {
+            opts.build.max_silent_time = 1;
+        }
+        let got = match realise(&store, &[sd.parse_path(drv)?], &opts) {
+            Err(BuildError::Realise(f)) => (f.to_string(), f.exit_status()),
+            other => return Err(format!("{name}: expected a failure, got {other:?}").into()),
+        };
+        assert_eq!(got, want, "{name}");
+        assert_eq!(want.1, 101);
+    }
+    assert_eq!(std::fs::read_dir(tmp.path())?.count(), 0, "build dirs left");
     Ok(())
 }

@@ -48,9 +48,14 @@
 
 mod sys;
 
+/// Kills the process group `pgid` (a builder run without the sandbox, on a timeout).
+pub(crate) fn kill_process_group(pgid: u32) {
+    sys::kill_process_group(pgid);
+}
+
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -599,30 +604,24 @@ fn run_in(
     }
 
     let mut tail = Tail::new(options.log_tail_lines);
-    let mut io_error = None;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match child.log.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                let bytes = &buf[..n];
-                tail.push(bytes);
-                if io_error.is_none() {
-                    if let Err(e) = log.write_all(bytes) {
-                        io_error = Some(e);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                io_error = io_error.or(Some(e));
-                break;
-            }
-        }
+    let pipe = child.log.try_clone()?;
+    let (rx, reader) = crate::build::builder::read_pipes(vec![Box::new(pipe)]);
+    let pumped = crate::build::builder::pump(&rx, options, &mut tail, log);
+    if pumped.timed_out.is_some() {
+        child.signal_kill();
+    }
+    drop(rx);
+    for r in reader {
+        let _ = r.join();
     }
     let status = child.wait()?;
     log.flush()?;
-    if let Some(e) = io_error {
+    if let Some(silence) = pumped.timed_out {
+        return Err(crate::build::builder::timed_out(
+            &drv_shown, options, silence,
+        ));
+    }
+    if let Some(e) = pumped.io_error {
         return Err(BuildError::Io(e));
     }
     let kind = if libc::WIFEXITED(status) {
