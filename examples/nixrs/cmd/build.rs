@@ -6,8 +6,10 @@
 //! * `nix-store -r [--store R] [-j N|--max-jobs N] [-k] [-K] [--dry-run] [--add-root P
 //!   [--indirect]] [-Q] PATH…` as CppNix 2.8: progress and build logs on standard error, the
 //!   output paths (or the roots made with `--add-root`) on standard output, sorted per
-//!   argument; on failure CppNix's messages and exit status (100 build failure, 102 hash
-//!   mismatch, 1 otherwise).
+//!   argument; on failure CppNix's messages and exit status (100 build failure, 101 timeout,
+//!   102 hash mismatch, 1 otherwise). `--timeout N` and `--max-silent-time N` (also as
+//!   `--option timeout N`/`--option max-silent-time N`, in `nixrs build` too) limit each
+//!   builder's run time and silence in seconds.
 //! * `nix-store -l PATH…` and `nixrs log [--store R] PATH…` print the build log of a
 //!   derivation, or of the derivation that built an output.
 //!
@@ -201,6 +203,10 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
         v.parse()
             .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
     };
+    let seconds = |v: &str| -> Result<u64, CmdError> {
+        v.parse()
+            .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
+    };
     while let Some(a) = it.next() {
         let mut value = |flag: &str| {
             it.next()
@@ -218,6 +224,10 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
             Some("--add-root") => b.add_root = Some(PathBuf::from(value("--add-root")?)),
             Some("--indirect") => {}
             Some("-v" | "--verbose") => {}
+            Some("--timeout") => b.options.build.timeout = seconds(&value("--timeout")?)?,
+            Some("--max-silent-time") => {
+                b.options.build.max_silent_time = seconds(&value("--max-silent-time")?)?
+            }
             Some("--sandbox") => b.options.sandbox = SandboxMode::Enabled,
             Some("--no-sandbox") => b.options.sandbox = SandboxMode::Disabled,
             Some("--option") => {
@@ -229,6 +239,8 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
                 match name.as_str() {
                     "max-jobs" => b.options.max_jobs = jobs(v)?,
                     "cores" => b.options.build.cores = jobs(v)?,
+                    "timeout" => b.options.build.timeout = seconds(v)?,
+                    "max-silent-time" => b.options.build.max_silent_time = seconds(v)?,
                     "keep-going" => b.options.keep_going = v == "true",
                     "keep-failed" => b.options.keep_failed = v == "true",
                     "sandbox" => match v {

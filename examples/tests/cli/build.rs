@@ -257,3 +257,93 @@ fn realise_in_diverted_stores_like_cppnix() -> TestResult {
         .contains("warning: error: option 'sandbox' has invalid value 'bogus'\n"));
     Ok(())
 }
+
+/// Structured attributes, a rejected reference and the two time limits, through `nixrs
+/// nix-store -r` in one diverted root and CppNix in another: the same standard output, standard
+/// error and exit status.
+#[test]
+fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    if !Path::new("/bin/busybox").exists() {
+        eprintln!("SKIP: /bin/busybox is missing");
+        return Ok(());
+    }
+    let (one, two) = (testkit::tempdir(), testkit::tempdir());
+    let attrs = ["sa", "ar", "slow", "silent"];
+    let mut drvs = Vec::new();
+    for root in [one.path(), two.path()] {
+        std::fs::create_dir_all(root.join("bb/bin"))?;
+        std::fs::copy("/bin/busybox", root.join("bb/bin/busybox"))?;
+        std::os::unix::fs::symlink("busybox", root.join("bb/bin/sh"))?;
+        let add = Command::new(&nix_store)
+            .arg("--store")
+            .arg(root)
+            .arg("--add")
+            .arg(root.join("bb"))
+            .output()?;
+        let bb = String::from_utf8(add.stdout)?.trim().to_string();
+        let nix = format!(
+            r#"let bb = builtins.storePath "{bb}"; o = placeholder "out"; mk = name: script: extra: derivation ({{ inherit name; system = "x86_64-linux"; builder = "${{bb}}/bin/sh"; args = [ "-c" script ]; }} // extra); in {{
+  sa = mk "sa" "echo building; mkdir ${{o}}; cat .attrs.json .attrs.sh > ${{o}}/attrs" {{ __structuredAttrs = true; list = [ 1 "a" ]; set.x = true; }};
+  ar = mk "ar" "echo ${{bb}} > $out" {{ allowedReferences = [ ]; }};
+  slow = mk "slow" "while true; do echo tick; sleep 0.4; done" {{}};
+  silent = mk "silent" "echo start; sleep 20 & sleep 20; echo end > $out" {{}};
+}}"#
+        );
+        std::fs::write(root.join("g.nix"), nix)?;
+        let mut args = vec![root.join("g.nix").into_os_string()];
+        for a in attrs {
+            args.push("-A".into());
+            args.push(a.into());
+        }
+        let o = Command::new(&nix_instantiate)
+            .arg("--store")
+            .arg(root)
+            .args(&args)
+            .output()?;
+        drvs.push(
+            String::from_utf8(o.stdout)?
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(drvs[0], drvs[1]);
+    let flags: [&[&str]; 4] = [
+        &[],
+        &["-Q"],
+        &["--timeout", "1", "-Q"],
+        &["--option", "max-silent-time", "1"],
+    ];
+    for (drv, extra) in drvs[0].iter().zip(flags) {
+        let realise = |bin: &Path, prefix: &[&str], root: &Path| {
+            Command::new(bin)
+                .args(prefix)
+                .arg("--store")
+                .arg(root)
+                .args(["-r", drv])
+                .args(extra)
+                .args(OPTS)
+                .output()
+        };
+        let mine = realise(&crate::nixrs(), &["nix-store"], one.path())?;
+        let theirs = realise(&nix_store, &[], two.path())?;
+        let ticks = |o: &Output| {
+            // How many ticks the slow builder printed before it was killed varies.
+            String::from_utf8_lossy(&o.stderr).replace("tick\n", "")
+        };
+        assert_eq!(ticks(&mine), ticks(&theirs), "{drv}");
+        assert_eq!(mine.status.code(), theirs.status.code(), "{drv}");
+        assert_eq!(
+            String::from_utf8_lossy(&mine.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "{drv}"
+        );
+    }
+    Ok(())
+}
