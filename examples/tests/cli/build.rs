@@ -258,7 +258,7 @@ fn realise_in_diverted_stores_like_cppnix() -> TestResult {
     Ok(())
 }
 
-/// Structured attributes, a rejected reference and the two time limits, through `nixrs
+/// Structured attributes, a rejected reference, the two time limits and `--check`, through `nixrs
 /// nix-store -r` in one diverted root and CppNix in another: the same standard output, standard
 /// error and exit status.
 #[test]
@@ -320,7 +320,12 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
         &["--timeout", "1", "-Q"],
         &["--option", "max-silent-time", "1"],
     ];
-    for (drv, extra) in drvs[0].iter().zip(flags) {
+    // The last run checks the first derivation again (`--check`, deterministic).
+    let runs = drvs[0]
+        .iter()
+        .zip(flags)
+        .chain([(&drvs[0][0], &["--check"][..])]);
+    for (drv, extra) in runs {
         let realise = |bin: &Path, prefix: &[&str], root: &Path| {
             Command::new(bin)
                 .args(prefix)

@@ -144,6 +144,23 @@ pub enum BuildError {
         /// Whether it was the silence limit.
         silence: bool,
     },
+    /// A `--check` rebuild differs from the valid output (`output` is its real path, as
+    /// CppNix prints it; `kept` where the rebuild was kept with `keep_failed`).
+    #[error("derivation '{drv}' may not be deterministic: output '{output}' differs{}", kept.as_ref().map(|k| format!(" from '{k}'")).unwrap_or_default())]
+    NotDeterministic {
+        /// The derivation.
+        drv: String,
+        /// The output's real path.
+        output: String,
+        /// Where the differing rebuild was kept.
+        kept: Option<String>,
+    },
+    /// `--check` of a derivation whose outputs are not all valid.
+    #[error("some outputs of '{drv}' are not valid, so checking is not possible")]
+    CheckNotValid {
+        /// The derivation.
+        drv: String,
+    },
     /// The builder succeeded without creating an output.
     #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
     MissingOutput {

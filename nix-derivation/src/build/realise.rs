@@ -164,6 +164,11 @@ pub trait BuildObserver: Send + Sync {
     fn will_build(&self, _drvs: &[StorePath]) {}
     /// A build starts (CppNix prints "building '…'...").
     fn started(&self, _drv: &StorePath) {}
+    /// A `--check` rebuild starts (CppNix prints "checking outputs of '…'..."). Calls
+    /// [`BuildObserver::started`] unless overridden.
+    fn checking(&self, drv: &StorePath) {
+        self.started(drv);
+    }
     /// A chunk of a builder's output (standard output and standard error).
     fn log(&self, _drv: &StorePath, _bytes: &[u8]) {}
     /// A derivation failed (also for "dependencies failed"), as it happens.
@@ -195,6 +200,11 @@ pub struct RealiseOptions {
     pub observer: Option<Arc<dyn BuildObserver>>,
     /// Write build logs to the store's log directory (CppNix's `keep-log`, default true).
     pub keep_log: bool,
+    /// Rebuild the requested derivations although their outputs are valid, and fail with
+    /// [`BuildError::NotDeterministic`] if a result differs (`--check`; CppNix's `bmCheck`).
+    /// Their outputs must all be valid ([`BuildError::CheckNotValid`]); the rebuild runs in
+    /// the sandbox only. Missing dependencies are built normally.
+    pub check: bool,
 }
 
 impl Default for RealiseOptions {
@@ -209,6 +219,7 @@ impl Default for RealiseOptions {
             substituter: None,
             observer: None,
             keep_log: true,
+            check: false,
         }
     }
 }
@@ -225,6 +236,7 @@ impl std::fmt::Debug for RealiseOptions {
             .field("substituter", &self.substituter)
             .field("observer", &self.observer.as_ref().map(|_| "…"))
             .field("keep_log", &self.keep_log)
+            .field("check", &self.check)
             .finish()
     }
 }
@@ -258,15 +270,17 @@ impl RealiseFailure {
 
     /// CppNix 2.8's exit status for this failure (`Worker::exitStatus`): 100 for failed
     /// builds (and `exportReferencesGraph` errors, which CppNix counts as such), 101 if a
-    /// builder timed out, 102 if a
+    /// builder timed out, 104 if a `--check` rebuild differed, 102 if a
     /// fixed-output hash did not match, 1 otherwise (e.g. outputs rejected by
     /// `allowedReferences` and the other output checks).
     pub fn exit_status(&self) -> i32 {
         let mut build_failure = false;
         let mut hash_mismatch = false;
         let mut timed_out = false;
+        let mut check_mismatch = false;
         for e in self.errors() {
             match e {
+                BuildError::NotDeterministic { .. } => check_mismatch = true,
                 BuildError::TimedOut { .. } => {
                     build_failure = true;
                     timed_out = true;
@@ -293,6 +307,9 @@ impl RealiseFailure {
         }
         if hash_mismatch {
             mask |= 0x02;
+        }
+        if check_mismatch {
+            mask |= 0x08;
         }
         if mask != 0 {
             0x60 | mask
@@ -355,6 +372,8 @@ struct Node {
     /// Indices of input derivations that are built in this run.
     deps: Vec<usize>,
     dependents: Vec<usize>,
+    /// Rebuild valid outputs and compare (`--check`).
+    check: bool,
 }
 
 /// The derivation graph below the requested derivations.
@@ -462,12 +481,14 @@ fn discover(
                     g.nodes[d].dependents.push(i);
                 }
                 g.index.insert(p.clone(), i);
+                let check = options.check && roots.contains(&p);
                 g.nodes.push(Node {
                     path: p,
                     drv,
                     outputs,
                     deps,
                     dependents: Vec::new(),
+                    check,
                 });
                 continue;
             }
@@ -480,16 +501,19 @@ fn discover(
             }
             let drv = read_drv(store, &p)?;
             let outputs = output_paths(store, &p, &drv)?;
+            // Requested derivations are rebuilt with `--check` (CppNix's bmCheck), and their
+            // outputs are not substituted.
+            let check = options.check && roots.contains(&p);
             let mut all_valid = true;
             for out in outputs.values() {
                 temp_root(store, out)?;
                 let ok = store.is_valid_path(out)?
-                    || (substitute && try_substitute(store, options, out)?);
+                    || (substitute && !check && try_substitute(store, options, out)?);
                 if !ok {
                     all_valid = false;
                 }
             }
-            if all_valid {
+            if all_valid && !check {
                 g.valid.insert(p, outputs);
                 continue;
             }
@@ -629,6 +653,58 @@ fn is_diverted(store: &LocalStore) -> bool {
     store.store_dir().to_path() != store.layout().real_store_dir()
 }
 
+/// What CppNix appends to an output's path for the result of a `--check` rebuild.
+const CHECK_SUFFIX: &str = ".check";
+
+/// Where a `--check` rebuild of `out` is put.
+fn check_path(store: &LocalStore, out: &StorePath) -> PathBuf {
+    let mut p = store.real_path(out).into_os_string();
+    p.push(CHECK_SUFFIX);
+    PathBuf::from(p)
+}
+
+/// Compares the outputs of a `--check` rebuild (at [`check_path`]) with the valid ones, by
+/// NAR hash, in output name order (CppNix's `registerOutputs` in `bmCheck`). With
+/// `keep_failed` a differing rebuild is left at `<output>.check` and named in the error.
+fn compare_check(store: &LocalStore, node: &Node, keep_failed: bool) -> Result<(), BuildError> {
+    let sd = store.store_dir();
+    for (name, out) in &node.outputs {
+        let rebuilt = check_path(store, out);
+        if std::fs::symlink_metadata(&rebuilt).is_err() {
+            return Err(BuildError::MissingOutput {
+                drv: sd.display(&node.path),
+                output: name.clone(),
+                path: sd.display(out),
+            });
+        }
+        super::register::canonicalise(&rebuilt)?;
+        let mut hasher = nix_store::hash::Hasher::new(nix_store::hash::HashAlgo::Sha256);
+        nix_store::nar::dump_path(&rebuilt, &mut hasher).map_err(|source| BuildError::Nar {
+            path: rebuilt.clone(),
+            source,
+        })?;
+        let got = hasher.finish();
+        let info = store
+            .query_path_info(out)?
+            .ok_or_else(|| BuildError::InvalidPath {
+                path: sd.display(out),
+            })?;
+        if got != info.nar_hash {
+            return Err(BuildError::NotDeterministic {
+                drv: sd.display(&node.path),
+                output: store.real_path(out).display().to_string(),
+                kept: keep_failed.then(|| rebuilt.display().to_string()),
+            });
+        }
+        if !info.ultimate {
+            let mut info = info;
+            info.ultimate = true;
+            store.register_valid_paths(&[info])?;
+        }
+    }
+    Ok(())
+}
+
 /// Builds one derivation whose inputs are all valid, and registers its outputs.
 fn build_one(
     store: &LocalStore,
@@ -658,10 +734,18 @@ fn build_one(
             remove_tree(&store.real_path(out))?;
         }
     }
-    if valid == node.outputs.len() {
+    if node.check {
+        if valid < node.outputs.len() {
+            return Err(BuildError::CheckNotValid {
+                drv: sd.display(&node.path),
+            });
+        }
+        for out in node.outputs.values() {
+            remove_tree(&check_path(store, out))?;
+        }
+    } else if valid == node.outputs.len() {
         return Ok(node.outputs.clone());
-    }
-    if valid > 0 {
+    } else if valid > 0 {
         return Err(BuildError::Unsupported {
             what: "a derivation some of whose outputs are already valid",
         });
@@ -692,8 +776,20 @@ fn build_one(
 
     let observer = options.observer.as_deref();
     if let Some(o) = observer {
-        o.started(&node.path);
+        if node.check {
+            o.checking(&node.path);
+        } else {
+            o.started(&node.path);
+        }
     }
+    if node.check && runner == Some(Runner::Plain) {
+        // The builder would write over the valid outputs (CppNix rewrites the output paths
+        // to scratch paths there; we only check in the sandbox).
+        return Err(BuildError::Unsupported {
+            what: "with --check without the sandbox",
+        });
+    }
+    let suffix = if node.check { CHECK_SUFFIX } else { "" };
     let file = if options.keep_log {
         Some(LogFile::create(&store.layout().log_dir(), &node.path)?)
     } else {
@@ -710,7 +806,11 @@ fn build_one(
             let real_outs: BTreeMap<String, PathBuf> = node
                 .outputs
                 .iter()
-                .map(|(n, p)| (n.clone(), store.real_path(p)))
+                .map(|(n, p)| {
+                    let mut real = store.real_path(p).into_os_string();
+                    real.push(suffix);
+                    (n.clone(), PathBuf::from(real))
+                })
                 .collect();
             builtins::run(
                 &node.drv,
@@ -764,6 +864,7 @@ fn build_one(
                             chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
                             network: node.drv.is_fixed_output(),
                             extra_paths: &[],
+                            output_suffix: suffix,
                         };
                         sandbox::run(&spec, &options.build, &mut tee)
                     }
@@ -774,6 +875,25 @@ fn build_one(
         Some(f) => f.finish().map_err(BuildError::from),
         None => Ok(()),
     };
+    if node.check {
+        let result = ran
+            .and(logged)
+            .and_then(|()| compare_check(store, node, options.keep_failed));
+        let kept = match &result {
+            Err(BuildError::NotDeterministic { kept, .. }) => kept.clone(),
+            _ => None,
+        };
+        for out in node.outputs.values() {
+            let p = check_path(store, out);
+            if kept.as_deref() != Some(&*p.to_string_lossy()) {
+                let _ = remove_tree(&p);
+            }
+        }
+        if result.is_ok() || !options.keep_failed {
+            let _ = remove_tree(&build_dir);
+        }
+        return result.map(|()| node.outputs.clone());
+    }
     let result = ran
         .and(logged)
         .and_then(|()| register_outputs(store, &node.path, &node.drv, &closure));
@@ -825,9 +945,25 @@ pub fn realise(
     } else {
         None
     };
-    if !g.nodes.is_empty() {
+    // `--check` rebuilds of valid outputs are not announced (CppNix's `queryMissing` finds
+    // nothing to build for them).
+    let mut list = Vec::new();
+    for n in &g.nodes {
+        let mut announce = true;
+        if n.check {
+            announce = false;
+            for out in n.outputs.values() {
+                if !store.is_valid_path(out)? {
+                    announce = true;
+                }
+            }
+        }
+        if announce {
+            list.push(n.path.clone());
+        }
+    }
+    if !list.is_empty() {
         if let Some(o) = &options.observer {
-            let list: Vec<StorePath> = g.nodes.iter().map(|n| n.path.clone()).collect();
             o.will_build(&list);
         }
     }

@@ -19,6 +19,9 @@ in {
   badfod = mk "badfod" "echo -n hello > $out" { outputHashAlgo = "sha256"; outputHash = "0000000000000000000000000000000000000000000000000000"; };
   slow = mk "slow" "while true; do echo tick; sleep 0.3; done" {};
   silent = mk "silent" "echo start; sleep 20 & sleep 20; echo end > $out" {};
+  nondet = mk "nondet" "cat /proc/sys/kernel/random/uuid > $out" {};
+  det = mk "det" "echo same > $out" {};
+  unbuilt = mk "unbuilt" "echo same > $out" {};
   badfodr = mk "badfodr" "mkdir $out; echo -n hello > $out/x" { outputHashMode = "recursive"; outputHashAlgo = "sha1"; outputHash = "0000000000000000000000000000000000000000"; };
 }"#;
 
@@ -125,5 +128,75 @@ fn timeouts_like_cppnix() -> TestResult {
         assert_eq!(want.1, 101);
     }
     assert_eq!(std::fs::read_dir(tmp.path())?.count(), 0, "build dirs left");
+    Ok(())
+}
+
+/// `nix-store -r --check` by CppNix in `root`: (stderr from `error: `, status).
+fn cppnix_check(
+    nix_store: &Path,
+    root: &str,
+    drv: &str,
+    extra: &[&str],
+) -> Result<(String, i32), Box<dyn std::error::Error>> {
+    let mut flags = vec!["--check"];
+    flags.extend(extra);
+    cppnix_failure_with(nix_store, root, drv, &flags)
+}
+
+#[test]
+fn check_rebuilds_and_compares_like_cppnix() -> TestResult {
+    let Some((nix_store, nix_instantiate)) = tools() else {
+        return Ok(());
+    };
+    let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
+    let attrs = ["nondet", "det", "unbuilt"];
+    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), GRAPH, &attrs)?;
+    setup(&nix_store, &nix_instantiate, theirs.path(), GRAPH, &attrs)?;
+    let store = LocalStore::open(ours.path())?;
+    let sd = store.store_dir().clone();
+    let (r1, r2) = (
+        ours.path().to_str().ok_or("root")?,
+        theirs.path().to_str().ok_or("root")?,
+    );
+    let paths = drvs
+        .iter()
+        .map(|d| sd.parse_path(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Build the first two normally, on both sides.
+    realise(&store, &paths[..2], &options(tmp.path()))?;
+    let mut args = vec!["--store", r2, "--realise", &drvs[0], &drvs[1]];
+    args.extend(crate::attrs::OPTS);
+    cpp(&nix_store, &args)?;
+
+    let mut check = options(tmp.path());
+    check.check = true;
+    // Deterministic: fine on both sides, nothing changes.
+    let out = realise(&store, &paths[1..2], &check)?;
+    assert_eq!(out[&paths[1]].len(), 1);
+    let mut args = vec!["--store", r2, "--realise", "--check", &drvs[1]];
+    args.extend(crate::attrs::OPTS);
+    cpp(&nix_store, &args)?;
+    // Not deterministic, and not built: CppNix's messages (with each root's real path) and
+    // statuses; with keep-failed the rebuild is kept at `<output>.check` and named.
+    for (i, keep) in [(0, false), (0, true), (2, false)] {
+        let extra: &[&str] = if keep { &["-K"] } else { &[] };
+        let want = cppnix_check(&nix_store, r2, &drvs[i], extra)?;
+        let mut opts = check.clone();
+        opts.keep_failed = keep;
+        let got = match realise(&store, &paths[i..=i], &opts) {
+            Err(BuildError::Realise(f)) => (f.to_string().replace(r1, r2), f.exit_status()),
+            other => return Err(format!("{}: expected a failure, got {other:?}", drvs[i]).into()),
+        };
+        assert_eq!(got, want, "{} keep-failed {keep}", drvs[i]);
+    }
+    // The valid output is untouched: CppNix's verification still accepts our store.
+    let verify = std::process::Command::new(&nix_store)
+        .args(["--store", r1, "--verify", "--check-contents"])
+        .output()?;
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        verify.status.success() && !said.contains("modified"),
+        "{said}"
+    );
     Ok(())
 }

@@ -102,6 +102,9 @@ pub struct SandboxSpec<'a> {
     /// More host paths to show: (path inside the sandbox, path on the host), like CppNix's
     /// `sandbox-paths` (empty by default in 2.8). Bind-mounted read-only.
     pub extra_paths: &'a [(PathBuf, PathBuf)],
+    /// Appended to each output's base name when it is moved out of the sandbox: empty
+    /// normally, `.check` when rebuilding valid outputs to compare them (`--check`).
+    pub output_suffix: &'a str,
 }
 
 /// Where CppNix puts the root of the sandbox of `drv_path`: `<real store dir>/<base>.chroot`.
@@ -646,7 +649,9 @@ fn run_in(
     let store_inside = inside(&setup.chroot, Path::new(spec.store_dir.as_str()));
     for (name, path) in spec.outputs {
         let from = store_inside.join(path.to_base_name());
-        let to = spec.real_store_dir.join(path.to_base_name());
+        let to = spec
+            .real_store_dir
+            .join(format!("{}{}", path.to_base_name(), spec.output_suffix));
         if std::fs::symlink_metadata(&from).is_err() {
             return Err(BuildError::MissingOutput {
                 drv: drv_shown,
