@@ -352,3 +352,41 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
     }
     Ok(())
 }
+
+/// A floating content-addressed derivation (instantiated with `ca-derivations`): refused by
+/// `nixrs nix-store -r` with CppNix 2.8's message and status for the disabled feature.
+#[test]
+fn content_addressed_derivations_are_refused_like_cppnix() -> TestResult {
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let root = testkit::tempdir();
+    let r = root.path();
+    std::fs::write(
+        r.join("ca.nix"),
+        r#"derivation { name = "ca"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ]; __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256"; }"#,
+    )?;
+    let o = Command::new(&nix_instantiate)
+        .args([
+            "--store",
+            &url(r),
+            "--extra-experimental-features",
+            "ca-derivations",
+        ])
+        .arg(r.join("ca.nix"))
+        .output()?;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let drv = String::from_utf8(o.stdout)?.trim().to_string();
+    let mine = ours(r, &["-r", &drv])?;
+    let theirs = run(&nix_store, r, &["-r", &drv])?;
+    assert_eq!(
+        String::from_utf8_lossy(&mine.stderr),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    assert_eq!(mine.status.code(), theirs.status.code());
+    assert!(String::from_utf8_lossy(&mine.stderr).contains("'ca-derivations' is disabled"));
+    Ok(())
+}

@@ -161,6 +161,14 @@ pub enum BuildError {
         /// The derivation.
         drv: String,
     },
+    /// A floating content-addressed (`ca-derivations`) or impure (`impure-derivations`)
+    /// derivation: CppNix 2.8 builds those only with the experimental feature enabled; we do
+    /// not build them at all and give CppNix's message for the feature being disabled.
+    #[error("experimental Nix feature '{feature}' is disabled; use '--extra-experimental-features {feature}' to override")]
+    ExperimentalFeatureDisabled {
+        /// The feature.
+        feature: &'static str,
+    },
     /// The builder succeeded without creating an output.
     #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
     MissingOutput {

@@ -442,13 +442,27 @@ fn output_paths(
     let _ = (store, path);
     drv.outputs
         .iter()
-        .map(|(name, out)| {
-            out.path()
+        .map(|(name, out)| match out {
+            // CppNix 2.8 refuses these unless the experimental feature is enabled; we do not
+            // build them at all, and say what CppNix says without the feature.
+            crate::derivation::DerivationOutput::Impure { .. } => {
+                Err(BuildError::ExperimentalFeatureDisabled {
+                    feature: "impure-derivations",
+                })
+            }
+            crate::derivation::DerivationOutput::Floating { .. }
+            | crate::derivation::DerivationOutput::Deferred => {
+                Err(BuildError::ExperimentalFeatureDisabled {
+                    feature: "ca-derivations",
+                })
+            }
+            _ => out
+                .path()
                 .cloned()
                 .map(|p| (name.clone(), p))
                 .ok_or(BuildError::Unsupported {
-                    what: "content-addressed (floating, deferred or impure) outputs",
-                })
+                    what: "outputs without a path",
+                }),
         })
         .collect()
 }
