@@ -27,7 +27,9 @@
 //! # Sandbox and builtins
 //! `builtin:` builders (`builtin:buildenv`, and `builtin:fetchurl` for fixed-output
 //! derivations) run in-process ([`super::builtins::run`]), reading inputs from and writing
-//! outputs to the store's real directory. Other builders run, depending on
+//! outputs to the store's real directory (CppNix runs them in its sandboxed child; our
+//! sandbox child cannot run Rust code before `execve`, and the outputs are the same: see the
+//! crate README). Other builders run, depending on
 //! [`RealiseOptions::sandbox`] (CppNix's `sandbox` setting):
 //!
 //! * [`SandboxMode::Auto`] (the default, as CppNix's default `sandbox = true` on Linux): in the

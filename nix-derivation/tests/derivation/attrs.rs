@@ -41,10 +41,10 @@ in rec {
     str = "a'b \"c\" \n d\t"; int = 42; neg = -3; fl = 1.5; fl2 = 2.0; big = 12345678901; t = true; f = false; n = null;
     lst = [ "x" 1 true false null ]; lst2 = [ "x" [ 1 ] ]; set = { a = "b"; "c d" = 1; "e'f" = true; }; nested = { a = { b = 1; }; };
     "bad-name" = 1; empty = []; eset = {}; uni = "é☃"; self = "${o}/x";
-    exportReferencesGraph = { graph = [ dep2 ]; both = [ dep2 fod ]; one = "${fod}"; };
+    exportReferencesGraph = { graph = [ dep2 ]; both = [ dep2 fod ]; one = "${fod}"; drvs = [ dep2.drvPath ]; };
   };
   ph = mk "ph" "echo $foo > $out; cat $barPath >> $out; echo ${o} >> $out" { foo = "x${o}y"; bar = "${o}"; passAsFile = [ "bar" ]; };
-  erg = mk "erg" "mkdir $out; cp g1 g2 $out/" { exportReferencesGraph = [ "g1" dep2 "g2" "${bb}/bin/sh" ]; };
+  erg = mk "erg" "mkdir $out; cp g1 g2 g3 $out/" { exportReferencesGraph = [ "g1" dep2 "g2" "${bb}/bin/sh" "g3" dep2.drvPath ]; };
   arq2 = mk "arq2" "echo ${dep2} $out > $out" { allowedRequisites = [ dep2 dep "out" ]; };
   sachk6 = mk "sachk6" "echo ${dep2} > ${o}" { __structuredAttrs = true; outputChecks.out = { allowedRequisites = [ dep2 dep "out" ]; maxSize = 1000; maxClosureSize = 1000; }; };
   ar = mk "ar" "echo ${dep2} > $out" { allowedReferences = [ dep ]; };
