@@ -267,3 +267,65 @@ fn output_checks_and_graph_errors_like_cppnix() -> TestResult {
     assert_eq!(std::fs::read_dir(tmp.path())?.count(), 0, "build dirs left");
     Ok(())
 }
+
+/// Without the sandbox (non-diverted roots, `sandbox = false` on both sides): the same
+/// `.attrs.json`/`.attrs.sh` and placeholder rewriting, up to the roots' store directories.
+#[test]
+fn structured_attrs_without_sandbox_like_cppnix() -> TestResult {
+    let (Some(nix_store), Some(nix_instantiate)) = (
+        testkit::reference("nix-store"),
+        testkit::reference("nix-instantiate"),
+    ) else {
+        return Ok(());
+    };
+    if !Path::new("/bin/busybox").exists() {
+        eprintln!("SKIP: /bin/busybox is missing");
+        return Ok(());
+    }
+    let graph = r#"derivation { name = "plain"; system = "x86_64-linux"; builder = "/bin/busybox"; __structuredAttrs = true;
+      args = [ "sh" "-c" "/bin/busybox mkdir ${placeholder "out"}; /bin/busybox cp .attrs.json .attrs.sh ${placeholder "out"}/; echo $NIX_ATTRS_SH_FILE | /bin/busybox sed 's|.*/||' > ${placeholder "out"}/var" ];
+      list = [ 1 "two" true ]; set = { a = "b"; }; s = "${placeholder "out"}/bin"; }"#;
+    let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
+    let mut drvs = Vec::new();
+    for root in [ours.path(), theirs.path()] {
+        let r = root.display();
+        let url =
+            format!("local?store={r}/nix/store&state={r}/nix/var/nix&log={r}/nix/var/log/nix");
+        std::fs::write(root.join("g.nix"), graph)?;
+        let drv = cpp(
+            &nix_instantiate,
+            &["--store", &url, root.join("g.nix").to_str().ok_or("path")?],
+        )?
+        .join("");
+        drvs.push((url, drv));
+    }
+    let sd = nix_derivation::store::store_path::StoreDir::new(format!(
+        "{}/nix/store",
+        ours.path().display()
+    ))?;
+    let store = LocalStore::open_with_store_dir(ours.path(), sd.clone())?;
+    let drv = sd.parse_path(&drvs[0].1)?;
+    let mut opts = options(tmp.path());
+    opts.sandbox = SandboxMode::Disabled;
+    let built = realise(&store, std::slice::from_ref(&drv), &opts)?;
+    let mut args = vec!["--store", &drvs[1].0, "--realise", &drvs[1].1];
+    args.extend(OPTS);
+    args.extend(["--option", "sandbox", "false"]);
+    let theirs_out = cpp(&nix_store, &args)?.join("");
+    let ours_out = sd.display(&built[&drv]["out"]);
+    let (r1, r2) = (
+        ours.path().to_str().ok_or("root")?,
+        theirs.path().to_str().ok_or("root")?,
+    );
+    for f in [".attrs.json", ".attrs.sh", "var"] {
+        let mine = std::fs::read_to_string(Path::new(&ours_out).join(f))?;
+        let want = std::fs::read_to_string(Path::new(&theirs_out).join(f))?;
+        // Input-addressed paths differ between roots (the store directory is hashed in).
+        assert_eq!(
+            mine.replace(&ours_out, &theirs_out).replace(r1, r2),
+            want,
+            "{f}"
+        );
+    }
+    Ok(())
+}
