@@ -8,7 +8,9 @@
 //!   output paths (or the roots made with `--add-root`) on standard output, sorted per
 //!   argument; on failure CppNix's messages and exit status (100 build failure, 101 timeout,
 //!   102 hash mismatch, 104 `--check` found a difference, 1 otherwise). `--check` rebuilds
-//!   the (valid) outputs of the given derivations in the sandbox and compares them. `--timeout N` and `--max-silent-time N` (also as
+//!   the (valid) outputs of the given derivations in the sandbox and compares them;
+//!   `--repair` checks the contents of their outputs' closure and rebuilds (in the sandbox)
+//!   and replaces what is corrupted. `--timeout N` and `--max-silent-time N` (also as
 //!   `--option timeout N`/`--option max-silent-time N`, in `nixrs build` too) limit each
 //!   builder's run time and silence in seconds.
 //! * `nix-store -l PATH…` and `nixrs log [--store R] PATH…` print the build log of a
@@ -135,6 +137,9 @@ impl BuildObserver for Progress {
     fn checking(&self, drv: &StorePath) {
         eprintln!("checking outputs of '{}'...", self.store_dir.display(drv));
     }
+    fn info(&self, message: &str) {
+        eprintln!("{message}");
+    }
     fn log(&self, drv: &StorePath, bytes: &[u8]) {
         self.inner.log(drv, bytes);
     }
@@ -229,6 +234,7 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
             Some("--indirect") => {}
             Some("-v" | "--verbose") => {}
             Some("--check") => b.options.check = true,
+            Some("--repair") => b.options.repair = true,
             Some("--timeout") => b.options.build.timeout = seconds(&value("--timeout")?)?,
             Some("--max-silent-time") => {
                 b.options.build.max_silent_time = seconds(&value("--max-silent-time")?)?

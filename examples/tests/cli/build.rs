@@ -390,3 +390,119 @@ fn content_addressed_derivations_are_refused_like_cppnix() -> TestResult {
     assert!(String::from_utf8_lossy(&mine.stderr).contains("'ca-derivations' is disabled"));
     Ok(())
 }
+
+/// `nix-store -r --repair` in two non-diverted roots (CppNix 2.8 misreads paths in diverted
+/// ones): after corrupting an input's output, the same messages (up to the root), status and
+/// repaired contents; a second run finds nothing to repair.
+#[test]
+fn repair_like_cppnix() -> TestResult {
+    let Some(nix_store) = testkit::reference("nix-store") else {
+        return Ok(());
+    };
+    let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    if !Path::new("/bin/busybox").exists() {
+        eprintln!("SKIP: /bin/busybox is missing");
+        return Ok(());
+    }
+    let (one, two) = (testkit::tempdir(), testkit::tempdir());
+    let mut drvs = Vec::new();
+    for root in [one.path(), two.path()] {
+        // Busybox as a store path, so that the builder is visible in the sandbox.
+        std::fs::create_dir_all(root.join("bb/bin"))?;
+        std::fs::copy("/bin/busybox", root.join("bb/bin/busybox"))?;
+        let add = Command::new(&nix_store)
+            .args(["--store", &url(root), "--add"])
+            .arg(root.join("bb"))
+            .output()?;
+        let bb = String::from_utf8(add.stdout)?.trim().to_string();
+        std::fs::write(
+            root.join("g.nix"),
+            format!(
+                r#"let bb = builtins.storePath "{bb}"; mk = name: script: derivation {{ inherit name; system = "x86_64-linux"; builder = "${{bb}}/bin/busybox"; args = [ "sh" "-c" script ]; }}; a = mk "a" "echo a > $out"; in mk "b" "echo ${{a}} > $out""#
+            ),
+        )?;
+        let o = Command::new(&nix_instantiate)
+            .args(["--store", &url(root)])
+            .arg(root.join("g.nix"))
+            .output()?;
+        drvs.push(String::from_utf8(o.stdout)?.trim().to_string());
+    }
+    let realise = |ours_side: bool, extra: &[&str]| {
+        let (root, drv) = if ours_side {
+            (one.path(), &drvs[0])
+        } else {
+            (two.path(), &drvs[1])
+        };
+        let mut args = vec!["-r", drv.as_str()];
+        args.extend(extra);
+        if ours_side {
+            // Our default sandbox setting: rebuilding a valid output needs the sandbox.
+            Command::new(crate::nixrs())
+                .args(["nix-store", "--store", &url(root)])
+                .args(&args)
+                .args(OPTS)
+                .output()
+        } else {
+            run(&nix_store, root, &args)
+        }
+    };
+    for side in [true, false] {
+        let o = realise(side, &[])?;
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // Corrupt `a` on both sides.
+    for root in [one.path(), two.path()] {
+        for e in std::fs::read_dir(root.join("nix/store"))? {
+            let p = e?.path();
+            if p.to_string_lossy().ends_with("-a") && p.is_file() {
+                let mut perm = std::fs::metadata(&p)?.permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                perm.set_readonly(false);
+                std::fs::set_permissions(&p, perm)?;
+                std::fs::write(&p, "corrupt\n")?;
+            }
+        }
+    }
+    // Paths differ between the roots (the store directory is hashed in): keep the names.
+    let normalise = |o: &Output, root: &Path| {
+        let text = String::from_utf8_lossy(&o.stderr).replace(&root.display().to_string(), "ROOT");
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("/nix/store/") {
+            out.push_str(&rest[..i + 11]);
+            rest = &rest[i + 11..];
+            if rest.len() > 32 && rest.as_bytes()[32] == b'-' {
+                out.push_str("HASH");
+                rest = &rest[32..];
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    for _ in 0..2 {
+        let mine = realise(true, &["--repair"])?;
+        let theirs = realise(false, &["--repair"])?;
+        if !mine.status.success() && String::from_utf8_lossy(&mine.stderr).contains("sandbox") {
+            eprintln!("SKIP: {}", String::from_utf8_lossy(&mine.stderr));
+            return Ok(());
+        }
+        assert_eq!(normalise(&mine, one.path()), normalise(&theirs, two.path()));
+        assert_eq!(mine.status.code(), theirs.status.code());
+    }
+    // Repaired, and CppNix agrees the store is sound.
+    for e in std::fs::read_dir(one.path().join("nix/store"))? {
+        let p = e?.path();
+        if p.to_string_lossy().ends_with("-a") && p.is_file() {
+            assert_eq!(std::fs::read_to_string(&p)?, "a\n");
+        }
+    }
+    let verify = run(&nix_store, one.path(), &["--verify", "--check-contents"])?;
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        verify.status.success() && !said.contains("modified"),
+        "{said}"
+    );
+    Ok(())
+}

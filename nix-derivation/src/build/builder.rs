@@ -155,6 +155,12 @@ pub enum BuildError {
         /// Where the differing rebuild was kept.
         kept: Option<String>,
     },
+    /// `--repair` found a corrupted path that it cannot rebuild.
+    #[error("some paths in the output closure of derivation '{drv}' could not be repaired")]
+    RepairFailed {
+        /// The derivation.
+        drv: String,
+    },
     /// `--check` of a derivation whose outputs are not all valid.
     #[error("some outputs of '{drv}' are not valid, so checking is not possible")]
     CheckNotValid {

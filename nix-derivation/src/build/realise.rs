@@ -177,6 +177,10 @@ pub trait BuildObserver: Send + Sync {
     fn failed(&self, _error: &BuildError) {}
     /// Something worth a warning (a substituter error).
     fn warning(&self, _message: &str) {}
+    /// A message CppNix prints as it is (`--repair`'s "checking path '…'...", "path '…' is
+    /// corrupted or missing!", "found corrupted or missing path '…' in the output closure of
+    /// '…'", "repairing outputs of '…'...").
+    fn info(&self, _message: &str) {}
 }
 
 /// The knobs of [`realise`].
@@ -207,6 +211,12 @@ pub struct RealiseOptions {
     /// Their outputs must all be valid ([`BuildError::CheckNotValid`]); the rebuild runs in
     /// the sandbox only. Missing dependencies are built normally.
     pub check: bool,
+    /// `--repair` (CppNix's `bmRepair`): for each requested derivation whose outputs are
+    /// valid, check the contents (NAR hash) of its outputs and of their closure; rebuild the
+    /// derivations whose outputs are corrupted or missing (found in the `.drv`'s closure), in
+    /// the sandbox, and replace and register those outputs again. A corrupted path without
+    /// a deriver is [`BuildError::RepairFailed`] (CppNix would try to substitute it).
+    pub repair: bool,
 }
 
 impl Default for RealiseOptions {
@@ -222,6 +232,7 @@ impl Default for RealiseOptions {
             observer: None,
             keep_log: true,
             check: false,
+            repair: false,
         }
     }
 }
@@ -239,6 +250,7 @@ impl std::fmt::Debug for RealiseOptions {
             .field("observer", &self.observer.as_ref().map(|_| "…"))
             .field("keep_log", &self.keep_log)
             .field("check", &self.check)
+            .field("repair", &self.repair)
             .finish()
     }
 }
@@ -376,6 +388,8 @@ struct Node {
     dependents: Vec<usize>,
     /// Rebuild valid outputs and compare (`--check`).
     check: bool,
+    /// Rebuild valid but corrupted outputs and replace them (`--repair`).
+    repair: bool,
 }
 
 /// The derivation graph below the requested derivations.
@@ -480,6 +494,10 @@ fn discover(
     // Explicit DFS: (path, children pushed?)
     let mut seen: BTreeSet<StorePath> = BTreeSet::new();
     let mut parsed: HashMap<StorePath, (Derivation, BTreeMap<String, StorePath>)> = HashMap::new();
+    // `--repair`: derivations to rebuild because an output is corrupted, and the paths whose
+    // contents were checked (CppNix checks and reports each once).
+    let mut repairs: BTreeSet<StorePath> = BTreeSet::new();
+    let mut checked: HashMap<StorePath, bool> = HashMap::new();
     for root in roots {
         let mut stack: Vec<(StorePath, bool)> = vec![(root.clone(), false)];
         while let Some((p, expanded)) = stack.pop() {
@@ -498,6 +516,7 @@ fn discover(
                 }
                 g.index.insert(p.clone(), i);
                 let check = options.check && roots.contains(&p);
+                let repair = repairs.contains(&p);
                 g.nodes.push(Node {
                     path: p,
                     drv,
@@ -505,6 +524,7 @@ fn discover(
                     deps,
                     dependents: Vec::new(),
                     check,
+                    repair,
                 });
                 continue;
             }
@@ -529,7 +549,32 @@ fn discover(
                     all_valid = false;
                 }
             }
-            if all_valid && !check {
+            // `--repair` of a requested derivation: check its outputs, then their closure.
+            if all_valid
+                && options.repair
+                && substitute
+                && !repairs.contains(&p)
+                && roots.contains(&p)
+            {
+                let mut good = true;
+                for out in outputs.values() {
+                    good &= contents_good(store, options, &mut checked, out)?;
+                }
+                if good {
+                    let derivers =
+                        corrupted_closure_derivers(store, options, &mut checked, &p, &outputs)?;
+                    for d in derivers {
+                        if repairs.insert(d.clone()) && !g.index.contains_key(&d) {
+                            seen.remove(&d);
+                            g.valid.remove(&d);
+                            stack.push((d, false));
+                        }
+                    }
+                } else {
+                    repairs.insert(p.clone());
+                }
+            }
+            if all_valid && !check && !repairs.contains(&p) {
                 g.valid.insert(p, outputs);
                 continue;
             }
@@ -553,6 +598,91 @@ fn discover(
         }
     }
     Ok(g)
+}
+
+/// CppNix's `pathContentsGood` for `--repair`: whether `path` is valid and its files have
+/// the registered NAR hash. Reports "checking path '…'..." and, if not, "path '…' is
+/// corrupted or missing!" through [`BuildObserver::info`], once per path.
+fn contents_good(
+    store: &LocalStore,
+    options: &RealiseOptions,
+    checked: &mut HashMap<StorePath, bool>,
+    path: &StorePath,
+) -> Result<bool, BuildError> {
+    if let Some(&good) = checked.get(path) {
+        return Ok(good);
+    }
+    let shown = store.store_dir().display(path);
+    let info = |m: String| {
+        if let Some(o) = &options.observer {
+            o.info(&m);
+        }
+    };
+    info(format!("checking path '{shown}'..."));
+    let good = match store.query_path_info(path)? {
+        None => false,
+        Some(i) => {
+            let real = store.real_path(path);
+            let mut hasher = nix_store::hash::Hasher::new(nix_store::hash::HashAlgo::Sha256);
+            std::fs::symlink_metadata(&real).is_ok()
+                && nix_store::nar::dump_path(&real, &mut hasher).is_ok()
+                && hasher.finish() == i.nar_hash
+        }
+    };
+    if !good {
+        info(format!("path '{shown}' is corrupted or missing!"));
+    }
+    checked.insert(path.clone(), good);
+    Ok(good)
+}
+
+/// CppNix's `repairClosure`: checks the closure of the outputs of `drv_path` (whose own
+/// outputs are good) and returns the derivations (from the `.drv`'s own closure) that made
+/// the corrupted paths.
+///
+/// # Errors
+/// [`BuildError::RepairFailed`] when a corrupted path has no deriver in that closure (CppNix
+/// would try to substitute it).
+fn corrupted_closure_derivers(
+    store: &LocalStore,
+    options: &RealiseOptions,
+    checked: &mut HashMap<StorePath, bool>,
+    drv_path: &StorePath,
+    outputs: &BTreeMap<String, StorePath>,
+) -> Result<Vec<StorePath>, BuildError> {
+    let own: BTreeSet<StorePath> = outputs.values().cloned().collect();
+    let closure = store.closure(&own)?;
+    let mut outputs_to_drv: HashMap<StorePath, StorePath> = HashMap::new();
+    for d in store.closure(&BTreeSet::from([drv_path.clone()]))? {
+        if d.name().ends_with(".drv") {
+            for (_, p) in store.query_derivation_outputs(&d)? {
+                outputs_to_drv.insert(p, d.clone());
+            }
+        }
+    }
+    let sd = store.store_dir();
+    let mut derivers = Vec::new();
+    for p in closure.difference(&own) {
+        if contents_good(store, options, checked, p)? {
+            continue;
+        }
+        if let Some(o) = &options.observer {
+            o.info(&format!(
+                "found corrupted or missing path '{}' in the output closure of '{}'",
+                sd.display(p),
+                sd.display(drv_path)
+            ));
+        }
+        match outputs_to_drv.get(p) {
+            Some(d) => derivers.push(d.clone()),
+            None => {
+                return Err(BuildError::RepairFailed {
+                    drv: sd.display(drv_path),
+                })
+            }
+        }
+    }
+    Ok(derivers)
 }
 
 /// What [`realise`] would build, without building or substituting anything (`--dry-run`).
@@ -759,6 +889,10 @@ fn build_one(
         for out in node.outputs.values() {
             remove_tree(&check_path(store, out))?;
         }
+    } else if node.repair {
+        for out in node.outputs.values() {
+            remove_tree(&check_path(store, out))?;
+        }
     } else if valid == node.outputs.len() {
         return Ok(node.outputs.clone());
     } else if valid > 0 {
@@ -794,18 +928,24 @@ fn build_one(
     if let Some(o) = observer {
         if node.check {
             o.checking(&node.path);
+        } else if node.repair {
+            o.info(&format!(
+                "repairing outputs of '{}'...",
+                sd.display(&node.path)
+            ));
         } else {
             o.started(&node.path);
         }
     }
-    if node.check && runner == Some(Runner::Plain) {
+    let rebuild = node.check || node.repair;
+    if rebuild && runner == Some(Runner::Plain) {
         // The builder would write over the valid outputs (CppNix rewrites the output paths
-        // to scratch paths there; we only check in the sandbox).
+        // to scratch paths there; we only rebuild valid outputs in the sandbox).
         return Err(BuildError::Unsupported {
-            what: "with --check without the sandbox",
+            what: "with --check or --repair without the sandbox",
         });
     }
-    let suffix = if node.check { CHECK_SUFFIX } else { "" };
+    let suffix = if rebuild { CHECK_SUFFIX } else { "" };
     let file = if options.keep_log {
         Some(LogFile::create(&store.layout().log_dir(), &node.path)?)
     } else {
@@ -910,6 +1050,36 @@ fn build_one(
         }
         return result.map(|()| node.outputs.clone());
     }
+    if node.repair {
+        // Replace the corrupted outputs by the rebuilt ones, then register them again.
+        let replaced = ran.and(logged).and_then(|()| {
+            for (name, out) in &node.outputs {
+                let real = store.real_path(out);
+                let rebuilt = check_path(store, out);
+                if std::fs::symlink_metadata(&rebuilt).is_err() {
+                    return Err(BuildError::MissingOutput {
+                        drv: sd.display(&node.path),
+                        output: name.clone(),
+                        path: sd.display(out),
+                    });
+                }
+                remove_tree(&real)?;
+                std::fs::rename(&rebuilt, &real).map_err(|source| BuildError::Output {
+                    op: "cannot move the repaired output to",
+                    path: real.clone(),
+                    source,
+                })?;
+            }
+            register_outputs(store, &node.path, &node.drv, &closure)
+        });
+        for out in node.outputs.values() {
+            let _ = remove_tree(&check_path(store, out));
+        }
+        if replaced.is_ok() || !options.keep_failed {
+            let _ = remove_tree(&build_dir);
+        }
+        return replaced.map(|infos| infos.into_iter().map(|(n, i)| (n, i.path)).collect());
+    }
     let result = ran
         .and(logged)
         .and_then(|()| register_outputs(store, &node.path, &node.drv, &closure));
@@ -966,7 +1136,7 @@ pub fn realise(
     let mut list = Vec::new();
     for n in &g.nodes {
         let mut announce = true;
-        if n.check {
+        if n.check || n.repair {
             announce = false;
             for out in n.outputs.values() {
                 if !store.is_valid_path(out)? {
