@@ -10,7 +10,8 @@
 //!   102 hash mismatch, 104 `--check` found a difference, 1 otherwise). `--check` rebuilds
 //!   the (valid) outputs of the given derivations in the sandbox and compares them;
 //!   `--repair` checks the contents of their outputs' closure and rebuilds (in the sandbox)
-//!   and replaces what is corrupted. `--timeout N` and `--max-silent-time N` (also as
+//!   and replaces what is corrupted.
+//! * `nix-store --repair-path PATH…` realises each path's deriver with `--repair`. `--timeout N` and `--max-silent-time N` (also as
 //!   `--option timeout N`/`--option max-silent-time N`, in `nixrs build` too) limit each
 //!   builder's run time and silence in seconds.
 //! * `nix-store -l PATH…` and `nixrs log [--store R] PATH…` print the build log of a
@@ -406,6 +407,36 @@ pub fn nix_store_realise(args: &[OsString]) -> CmdResult {
         for l in lines {
             writeln!(out, "{l}").map_err(|e| CmdError::msg(e.to_string()))?;
         }
+    }
+    Ok(0)
+}
+
+/// `nix-store --repair-path PATH…`: each path's deriver is realised with `--repair` (its
+/// outputs' contents checked, corrupted ones rebuilt and replaced). Substituters are not
+/// tried (CppNix tries them first).
+pub fn nix_store_repair_path(args: &[OsString]) -> CmdResult {
+    let mut b = parse_build_args(args)?;
+    b.options.repair = true;
+    let store = open_store(b.store.as_deref())?;
+    let sd = store.store_dir().clone();
+    for p in &b.paths {
+        let path = follow_to_store_path(&store, p)?;
+        let Some(info) = store.query_path_info(&path)? else {
+            return Err(CmdError::msg(format!(
+                "path '{}' is not valid",
+                sd.display(&path)
+            )));
+        };
+        let deriver = match info.deriver {
+            Some(d) if store.is_valid_path(&d)? => d,
+            _ => {
+                return Err(CmdError::msg(format!(
+                    "cannot repair path '{}'",
+                    sd.display(&path)
+                )))
+            }
+        };
+        run_realise(&store, &b, &[deriver])?;
     }
     Ok(0)
 }

@@ -391,9 +391,10 @@ fn content_addressed_derivations_are_refused_like_cppnix() -> TestResult {
     Ok(())
 }
 
-/// `nix-store -r --repair` in two non-diverted roots (CppNix 2.8 misreads paths in diverted
-/// ones): after corrupting an input's output, the same messages (up to the root), status and
-/// repaired contents; a second run finds nothing to repair.
+/// `nix-store -r --repair` and `--repair-path` in two non-diverted roots (CppNix 2.8 misreads
+/// paths in diverted ones): after corrupting an input's output, the same messages (up to the
+/// root and hashes), status and repaired contents; a second run finds nothing to repair;
+/// `--repair-path` of a corrupted output, of a source path, and of a good path.
 #[test]
 fn repair_like_cppnix() -> TestResult {
     let Some(nix_store) = testkit::reference("nix-store") else {
@@ -491,7 +492,41 @@ fn repair_like_cppnix() -> TestResult {
         assert_eq!(normalise(&mine, one.path()), normalise(&theirs, two.path()));
         assert_eq!(mine.status.code(), theirs.status.code());
     }
+    // `--repair-path` of the corrupted top output, and of a source (no deriver).
+    let mut outs = Vec::new();
+    for (root, drv) in [(one.path(), &drvs[0]), (two.path(), &drvs[1])] {
+        let o = run(&nix_store, root, &["-q", "--outputs", drv])?;
+        let out = String::from_utf8(o.stdout)?.trim().to_string();
+        let mut perm = std::fs::metadata(&out)?.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(&out, perm)?;
+        std::fs::write(&out, "corrupt\n")?;
+        let bb = std::fs::read_dir(root.join("nix/store"))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-bb"))
+            .ok_or("bb")?;
+        outs.push((out, bb.display().to_string()));
+    }
+    for pick in [0, 1, 0] {
+        let target = |k: usize| if pick == 0 { &outs[k].0 } else { &outs[k].1 };
+        let mine = Command::new(crate::nixrs())
+            .args([
+                "nix-store",
+                "--store",
+                &url(one.path()),
+                "--repair-path",
+                target(0),
+            ])
+            .args(OPTS)
+            .output()?;
+        let theirs = run(&nix_store, two.path(), &["--repair-path", target(1)])?;
+        assert_eq!(normalise(&mine, one.path()), normalise(&theirs, two.path()));
+        assert_eq!(mine.status.code(), theirs.status.code());
+    }
     // Repaired, and CppNix agrees the store is sound.
+    assert!(std::fs::read_to_string(&outs[0].0)?.ends_with("-a\n"));
     for e in std::fs::read_dir(one.path().join("nix/store"))? {
         let p = e?.path();
         if p.to_string_lossy().ends_with("-a") && p.is_file() {

@@ -212,7 +212,8 @@ pub struct RealiseOptions {
     /// the sandbox only. Missing dependencies are built normally.
     pub check: bool,
     /// `--repair` (CppNix's `bmRepair`): for each requested derivation whose outputs are
-    /// valid, check the contents (NAR hash) of its outputs and of their closure; rebuild the
+    /// valid (and, as in CppNix, each input of one that is built, and each derivation being
+    /// repaired), check the contents (NAR hash) of its outputs and of their closure; rebuild the
     /// derivations whose outputs are corrupted or missing (found in the `.drv`'s closure), in
     /// the sandbox, and replace and register those outputs again. A corrupted path without
     /// a deriver is [`BuildError::RepairFailed`] (CppNix would try to substitute it).
@@ -498,6 +499,13 @@ fn discover(
     // contents were checked (CppNix checks and reports each once).
     let mut repairs: BTreeSet<StorePath> = BTreeSet::new();
     let mut checked: HashMap<StorePath, bool> = HashMap::new();
+    // Derivations visited in repair mode (CppNix's bmRepair goals): the requested ones, the
+    // inputs of those that are built, and the derivers of corrupted paths.
+    let mut repair_mode: BTreeSet<StorePath> = if options.repair {
+        roots.iter().cloned().collect()
+    } else {
+        BTreeSet::new()
+    };
     for root in roots {
         let mut stack: Vec<(StorePath, bool)> = vec![(root.clone(), false)];
         while let Some((p, expanded)) = stack.pop() {
@@ -554,7 +562,7 @@ fn discover(
                 && options.repair
                 && substitute
                 && !repairs.contains(&p)
-                && roots.contains(&p)
+                && repair_mode.contains(&p)
             {
                 let mut good = true;
                 for out in outputs.values() {
@@ -564,6 +572,7 @@ fn discover(
                     let derivers =
                         corrupted_closure_derivers(store, options, &mut checked, &p, &outputs)?;
                     for d in derivers {
+                        repair_mode.insert(d.clone());
                         if repairs.insert(d.clone()) && !g.index.contains_key(&d) {
                             seen.remove(&d);
                             g.valid.remove(&d);
@@ -587,6 +596,9 @@ fn discover(
                         path: store.store_dir().display(src),
                     });
                 }
+            }
+            if repair_mode.contains(&p) {
+                repair_mode.extend(drv.input_drvs.keys().cloned());
             }
             stack.push((p.clone(), true));
             for input in drv.input_drvs.keys().rev() {
