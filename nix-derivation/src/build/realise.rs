@@ -18,6 +18,13 @@
 //!
 //! Every path read or produced is recorded as a temporary GC root of the process.
 //!
+//! Structured attributes, `exportReferencesGraph` and output placeholders are handled by
+//! [`super::attrs`], the output checks (`allowedReferences`, `outputChecks`, …) by
+//! [`super::register`]. [`BuildOptions::timeout`] and [`BuildOptions::max_silent_time`] kill
+//! builders ([`BuildError::TimedOut`]). [`RealiseOptions::check`] rebuilds and compares
+//! (`--check`), [`RealiseOptions::repair`] checks contents and rebuilds what is corrupted
+//! (`--repair`); both rebuild in the sandbox into `<output>.check`.
+//!
 //! On a failure the remaining builds are not started (unless
 //! [`RealiseOptions::keep_going`]); builds already running finish and are registered. Each
 //! derivation that needs a failed one fails with CppNix's "N dependencies of derivation …
