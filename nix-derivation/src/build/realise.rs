@@ -892,13 +892,18 @@ fn build_one(
         )?);
     }
     let mut valid = 0;
-    for out in node.outputs.values() {
+    let mut valid_names = BTreeSet::new();
+    for (name, out) in &node.outputs {
         if store.is_valid_path(out)? {
             valid += 1;
+            valid_names.insert(name.clone());
         } else {
             remove_tree(&store.real_path(out))?;
         }
     }
+    // Some outputs valid, others not (e.g. collected): build again, keep the valid ones as
+    // they are and register the others (CppNix 2.8 does the same).
+    let partial = !node.check && !node.repair && valid > 0 && valid < node.outputs.len();
     if node.check {
         if valid < node.outputs.len() {
             return Err(BuildError::CheckNotValid {
@@ -914,10 +919,10 @@ fn build_one(
         }
     } else if valid == node.outputs.len() {
         return Ok(node.outputs.clone());
-    } else if valid > 0 {
-        return Err(BuildError::Unsupported {
-            what: "a derivation some of whose outputs are already valid",
-        });
+    } else if partial {
+        for out in node.outputs.values() {
+            remove_tree(&check_path(store, out))?;
+        }
     }
     let runner = if node.drv.is_builtin() {
         None
@@ -956,12 +961,12 @@ fn build_one(
             o.started(&node.path);
         }
     }
-    let rebuild = node.check || node.repair;
+    let rebuild = node.check || node.repair || partial;
     if rebuild && runner == Some(Runner::Plain) {
         // The builder would write over the valid outputs (CppNix rewrites the output paths
         // to scratch paths there; we only rebuild valid outputs in the sandbox).
         return Err(BuildError::Unsupported {
-            what: "with --check or --repair without the sandbox",
+            what: "without the sandbox when outputs are valid already (--check, --repair, or some outputs valid)",
         });
     }
     let suffix = if rebuild { CHECK_SUFFIX } else { "" };
@@ -1068,6 +1073,48 @@ fn build_one(
             let _ = remove_tree(&build_dir);
         }
         return result.map(|()| node.outputs.clone());
+    }
+    if partial {
+        // Move the missing outputs into place, drop the rebuilds of the valid ones.
+        let placed = ran.and(logged).and_then(|()| {
+            for (name, out) in &node.outputs {
+                let rebuilt = check_path(store, out);
+                if valid_names.contains(name) {
+                    remove_tree(&rebuilt)?;
+                    continue;
+                }
+                let real = store.real_path(out);
+                if std::fs::symlink_metadata(&rebuilt).is_err() {
+                    return Err(BuildError::MissingOutput {
+                        drv: sd.display(&node.path),
+                        output: name.clone(),
+                        path: sd.display(out),
+                    });
+                }
+                std::fs::rename(&rebuilt, &real).map_err(|source| BuildError::Output {
+                    op: "cannot move the output to",
+                    path: real.clone(),
+                    source,
+                })?;
+            }
+            super::register::register_some_outputs(
+                store,
+                &node.path,
+                &node.drv,
+                &closure,
+                &valid_names,
+            )
+        });
+        for (name, out) in &node.outputs {
+            let _ = remove_tree(&check_path(store, out));
+            if placed.is_err() && !valid_names.contains(name) {
+                let _ = remove_tree(&store.real_path(out));
+            }
+        }
+        if placed.is_ok() || !options.keep_failed {
+            let _ = remove_tree(&build_dir);
+        }
+        return placed.map(|_| node.outputs.clone());
     }
     if node.repair {
         // Replace the corrupted outputs by the rebuilt ones, then register them again.

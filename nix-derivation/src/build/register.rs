@@ -193,6 +193,21 @@ pub fn register_outputs(
     drv: &Derivation,
     input_closure: &BTreeSet<StorePath>,
 ) -> Result<BTreeMap<String, ValidPathInfo>, BuildError> {
+    register_some_outputs(store, drv_path, drv, input_closure, &BTreeSet::new())
+}
+
+/// [`register_outputs`] for the outputs not named in `skip` (outputs that were already valid
+/// when a derivation was built again for its other outputs: CppNix keeps those as they are).
+///
+/// # Errors
+/// As [`register_outputs`].
+pub fn register_some_outputs(
+    store: &LocalStore,
+    drv_path: &StorePath,
+    drv: &Derivation,
+    input_closure: &BTreeSet<StorePath>,
+    skip: &BTreeSet<String>,
+) -> Result<BTreeMap<String, ValidPathInfo>, BuildError> {
     let sd = store.store_dir().clone();
     let shown_drv = sd.display(drv_path);
     let mut outputs: BTreeMap<&str, (&StorePath, &DerivationOutput)> = BTreeMap::new();
@@ -208,6 +223,9 @@ pub fn register_outputs(
 
     let mut scanned: BTreeMap<&str, Scanned> = BTreeMap::new();
     for (&name, &(path, out)) in &outputs {
+        if skip.contains(name) {
+            continue;
+        }
         let real = store.real_path(path);
         let meta = std::fs::symlink_metadata(&real).map_err(|_| BuildError::MissingOutput {
             drv: shown_drv.clone(),

@@ -21,6 +21,7 @@ in {
   silent = mk "silent" "echo start; sleep 20 & sleep 20; echo end > $out" {};
   nondet = mk "nondet" "cat /proc/sys/kernel/random/uuid > $out" {};
   det = mk "det" "echo same > $out" {};
+  mo = mk "mo" "cat /proc/sys/kernel/random/uuid > $out; echo $out > $dev" { outputs = [ "out" "dev" ]; };
   unbuilt = mk "unbuilt" "echo same > $out" {};
   badfodr = mk "badfodr" "mkdir $out; echo -n hello > $out/x" { outputHashMode = "recursive"; outputHashAlgo = "sha1"; outputHash = "0000000000000000000000000000000000000000"; };
 }"#;
@@ -198,5 +199,56 @@ fn check_rebuilds_and_compares_like_cppnix() -> TestResult {
         verify.status.success() && !said.contains("modified"),
         "{said}"
     );
+    Ok(())
+}
+
+#[test]
+fn some_outputs_valid_like_cppnix() -> TestResult {
+    let Some((nix_store, nix_instantiate)) = tools() else {
+        return Ok(());
+    };
+    let (ours, theirs, tmp) = (testkit::tempdir(), testkit::tempdir(), testkit::tempdir());
+    let drvs = setup(&nix_store, &nix_instantiate, ours.path(), GRAPH, &["mo"])?;
+    setup(&nix_store, &nix_instantiate, theirs.path(), GRAPH, &["mo"])?;
+    let store = LocalStore::open(ours.path())?;
+    let sd = store.store_dir().clone();
+    let (r1, r2) = (
+        ours.path().to_str().ok_or("root")?,
+        theirs.path().to_str().ok_or("root")?,
+    );
+    let drv = sd.parse_path(&drvs[0])?;
+    let built = realise(&store, std::slice::from_ref(&drv), &options(tmp.path()))?;
+    let mut args = vec!["--store", r2, "--realise", &drvs[0]];
+    args.extend(crate::attrs::OPTS);
+    cpp(&nix_store, &args)?;
+    let out = sd.display(&built[&drv]["out"]);
+    let dev = sd.display(&built[&drv]["dev"]);
+    let read = |root: &Path, p: &str| std::fs::read_to_string(root.join(p.trim_start_matches('/')));
+    let before = read(ours.path(), &out)?;
+    // Lose `dev` on both sides; building again restores it and keeps `out` as it was. (Our
+    // store's temporary roots go away with it.)
+    drop(store);
+    for r in [r1, r2] {
+        cpp(
+            &nix_store,
+            &["--store", r, "--delete", "--ignore-liveness", &dev],
+        )?;
+    }
+    let store = LocalStore::open(ours.path())?;
+    let again = realise(&store, std::slice::from_ref(&drv), &options(tmp.path()))?;
+    assert_eq!(again, built);
+    cpp(&nix_store, &args)?;
+    assert_eq!(read(ours.path(), &out)?, before);
+    let q = |r: &str, p: &str| cpp(&nix_store, &["--store", r, "-q", "--hash", p]);
+    assert_eq!(q(r1, &dev)?, q(r2, &dev)?);
+    let verify = std::process::Command::new(&nix_store)
+        .args(["--store", r1, "--verify", "--check-contents"])
+        .output()?;
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        verify.status.success() && !said.contains("modified"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path())?.count(), 0, "build dirs left");
     Ok(())
 }
