@@ -258,7 +258,8 @@ fn realise_in_diverted_stores_like_cppnix() -> TestResult {
     Ok(())
 }
 
-/// Structured attributes, a rejected reference, the two time limits and `--check`, through `nixrs
+/// Structured attributes, a rejected reference, the two time limits, `--check` and errors
+/// found before the builder starts (no "building" line), through `nixrs
 /// nix-store -r` in one diverted root and CppNix in another: the same standard output, standard
 /// error and exit status.
 #[test]
@@ -274,7 +275,9 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
         return Ok(());
     }
     let (one, two) = (testkit::tempdir(), testkit::tempdir());
-    let attrs = ["sa", "ar", "slow", "silent"];
+    let attrs = [
+        "sa", "ar", "slow", "silent", "odd", "nested", "notstore", "impure",
+    ];
     let mut drvs = Vec::new();
     for root in [one.path(), two.path()] {
         std::fs::create_dir_all(root.join("bb/bin"))?;
@@ -293,6 +296,10 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
   ar = mk "ar" "echo ${{bb}} > $out" {{ allowedReferences = [ ]; }};
   slow = mk "slow" "while true; do echo tick; sleep 0.4; done" {{}};
   silent = mk "silent" "echo start; sleep 20 & sleep 20; echo end > $out" {{}};
+  odd = mk "odd" "true" {{ exportReferencesGraph = [ "g1" ]; }};
+  nested = mk "nested" "true" {{ __structuredAttrs = true; exportReferencesGraph.g = [ [ "${{bb}}" ] ]; }};
+  notstore = mk "notstore" "true" {{ __structuredAttrs = true; exportReferencesGraph.g = [ "/tmp/x" ]; }};
+  impure = mk "impure" "true" {{ __structuredAttrs = true; impureEnvVars = "FOO"; outputHashAlgo = "sha256"; outputHash = "sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="; }};
 }}"#
         );
         std::fs::write(root.join("g.nix"), nix)?;
@@ -314,11 +321,15 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
         );
     }
     assert_eq!(drvs[0], drvs[1]);
-    let flags: [&[&str]; 4] = [
+    let flags: [&[&str]; 8] = [
         &[],
         &["-Q"],
         &["--timeout", "1", "-Q"],
         &["--option", "max-silent-time", "1"],
+        &[],
+        &[],
+        &[],
+        &[],
     ];
     // The last run checks the first derivation again (`--check`, deterministic).
     let runs = drvs[0]

@@ -196,8 +196,7 @@ pub fn prepare(
                 v => vec![v],
             };
             for item in items {
-                let s = item.as_str().ok_or_else(|| BuildError::StructuredAttrs {
-                    drv: shown.clone(),
+                let s = item.as_str().ok_or_else(|| BuildError::Json {
                     message: format!(
                         "[json.exception.type_error.302] type must be string, but is {}",
                         json_type_name(item)

@@ -241,6 +241,14 @@ pub enum BuildError {
         /// What is wrong.
         message: String,
     },
+    /// A structured attribute has the wrong JSON type where CppNix reads it with nlohmann's
+    /// conversions (its message, e.g. `[json.exception.type_error.302] type must be string,
+    /// but is array`).
+    #[error("{message}")]
+    Json {
+        /// nlohmann's message.
+        message: String,
+    },
     /// A structured attribute that must be a list of strings is not.
     #[error("attribute '{name}' of derivation '{drv}' must be a list of strings")]
     AttrNotStrings {

@@ -949,6 +949,55 @@ fn build_one(
     let closure = memo.closure(store, inputs)?;
 
     let observer = options.observer.as_deref();
+    let rebuild = node.check || node.repair || partial;
+    if rebuild && runner == Some(Runner::Plain) {
+        // The builder would write over the valid outputs (CppNix rewrites the output paths
+        // to scratch paths there; we only rebuild valid outputs in the sandbox).
+        return Err(BuildError::Unsupported {
+            what: "without the sandbox when outputs are valid already (--check, --repair, or some outputs valid)",
+        });
+    }
+    let suffix = if rebuild { CHECK_SUFFIX } else { "" };
+    let build_dir = create_build_dir(&options.build_dir_parent, &node.path)?;
+    // The builder's environment and files first: CppNix reports errors in them (a bad
+    // `exportReferencesGraph`, `impureEnvVars`, …) before saying "building".
+    let prepared = match runner {
+        None => None,
+        Some(runner) => {
+            let plan_dir = match runner {
+                Runner::Sandbox => Path::new(sandbox::SANDBOX_BUILD_DIR),
+                Runner::Plain => build_dir.as_path(),
+            };
+            let prepared = builder::plan(&node.drv, sd, plan_dir, &options.build)
+                .map_err(|e| match e {
+                    // CppNix names the derivation by its base name here.
+                    BuildError::AttrNotStrings { name, .. } => BuildError::AttrNotStrings {
+                        name,
+                        drv: node.path.to_base_name(),
+                    },
+                    e => e,
+                })
+                .and_then(|mut plan| {
+                    attrs::prepare(
+                        &mut plan,
+                        store,
+                        &node.path,
+                        &node.drv,
+                        &node.outputs,
+                        &closure,
+                        &build_dir,
+                    )?;
+                    Ok(plan)
+                });
+            match prepared {
+                Ok(plan) => Some((runner, plan)),
+                Err(e) => {
+                    let _ = remove_tree(&build_dir);
+                    return Err(e);
+                }
+            }
+        }
+    };
     if let Some(o) = observer {
         if node.check {
             o.checking(&node.path);
@@ -961,15 +1010,6 @@ fn build_one(
             o.started(&node.path);
         }
     }
-    let rebuild = node.check || node.repair || partial;
-    if rebuild && runner == Some(Runner::Plain) {
-        // The builder would write over the valid outputs (CppNix rewrites the output paths
-        // to scratch paths there; we only rebuild valid outputs in the sandbox).
-        return Err(BuildError::Unsupported {
-            what: "without the sandbox when outputs are valid already (--check, --repair, or some outputs valid)",
-        });
-    }
-    let suffix = if rebuild { CHECK_SUFFIX } else { "" };
     let file = if options.keep_log {
         Some(LogFile::create(&store.layout().log_dir(), &node.path)?)
     } else {
@@ -980,8 +1020,7 @@ fn build_one(
         observer,
         drv: &node.path,
     };
-    let build_dir = create_build_dir(&options.build_dir_parent, &node.path)?;
-    let ran = match runner {
+    let ran = match prepared {
         None => {
             let real_outs: BTreeMap<String, PathBuf> = node
                 .outputs
@@ -1001,55 +1040,36 @@ fn build_one(
                 &mut tee,
             )
         }
-        Some(runner) => {
-            let plan_dir = match runner {
-                Runner::Sandbox => Path::new(sandbox::SANDBOX_BUILD_DIR),
-                Runner::Plain => build_dir.as_path(),
-            };
-            builder::plan(&node.drv, sd, plan_dir, &options.build)
-                .and_then(|mut plan| {
-                    attrs::prepare(
-                        &mut plan,
-                        store,
-                        &node.path,
-                        &node.drv,
-                        &node.outputs,
-                        &closure,
-                        &build_dir,
-                    )?;
-                    Ok(plan)
-                })
-                .and_then(|plan| match runner {
-                    Runner::Plain => builder::run_plan(
-                        &node.drv,
-                        Some(&node.path),
-                        sd,
-                        &build_dir,
-                        &plan,
-                        &options.build,
-                        &mut tee,
-                    ),
-                    Runner::Sandbox => {
-                        let real_store_dir = store.layout().real_store_dir();
-                        let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
-                        let spec = sandbox::SandboxSpec {
-                            drv: &node.drv,
-                            drv_path: Some(&node.path),
-                            plan: &plan,
-                            store_dir: sd,
-                            real_store_dir: &real_store_dir,
-                            input_closure: &input_closure,
-                            outputs: &node.outputs,
-                            host_build_dir: &build_dir,
-                            chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
-                            network: node.drv.is_fixed_output(),
-                            extra_paths: &[],
-                            output_suffix: suffix,
-                        };
-                        sandbox::run(&spec, &options.build, &mut tee)
-                    }
-                })
-        }
+        Some((runner, plan)) => match runner {
+            Runner::Plain => builder::run_plan(
+                &node.drv,
+                Some(&node.path),
+                sd,
+                &build_dir,
+                &plan,
+                &options.build,
+                &mut tee,
+            ),
+            Runner::Sandbox => {
+                let real_store_dir = store.layout().real_store_dir();
+                let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
+                let spec = sandbox::SandboxSpec {
+                    drv: &node.drv,
+                    drv_path: Some(&node.path),
+                    plan: &plan,
+                    store_dir: sd,
+                    real_store_dir: &real_store_dir,
+                    input_closure: &input_closure,
+                    outputs: &node.outputs,
+                    host_build_dir: &build_dir,
+                    chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
+                    network: node.drv.is_fixed_output(),
+                    extra_paths: &[],
+                    output_suffix: suffix,
+                };
+                sandbox::run(&spec, &options.build, &mut tee)
+            }
+        },
     };
     let logged = match tee.file.take() {
         Some(f) => f.finish().map_err(BuildError::from),
