@@ -218,7 +218,10 @@ pub(crate) fn cppnix_failure_with(
     drv: &str,
     extra: &[&str],
 ) -> Result<(String, i32), Box<dyn std::error::Error>> {
+    // CppNix's build directories (kept with `-K`) go to a throwaway TMPDIR.
+    let tmp = testkit::tempdir();
     let out = Command::new(nix_store)
+        .env("TMPDIR", tmp.path())
         .args(["--store", root, "--realise", drv, "-Q"])
         .args(OPTS)
         .args(extra)
