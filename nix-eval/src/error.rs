@@ -65,6 +65,7 @@ struct Inner {
     pos: Option<Pos>,
     suggestions: Vec<String>,
     trace: Vec<TraceFrame>,
+    exit_status: i32,
 }
 
 /// An evaluation error: kind, message, position, suggestions and trace, behind one pointer.
@@ -81,7 +82,21 @@ impl Error {
             pos: None,
             suggestions: Vec::new(),
             trace: Vec::new(),
+            exit_status: 1,
         }))
+    }
+
+    /// Sets the exit status CppNix's commands end with for this error (1 unless set; 102 for a
+    /// hash mismatch in a fetcher, as CppNix 2.8).
+    #[cold]
+    pub fn with_exit_status(mut self, status: i32) -> Self {
+        self.0.exit_status = status;
+        self
+    }
+
+    /// The exit status for this error (see [`Error::with_exit_status`]).
+    pub fn exit_status(&self) -> i32 {
+        self.0.exit_status
     }
 
     /// A generic evaluation error.

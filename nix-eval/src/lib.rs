@@ -105,6 +105,20 @@ impl EvaluatorBuilder {
         self
     }
 
+    /// How long (in seconds) an unpinned download stays fresh in the fetcher cache: CppNix's
+    /// `tarball-ttl` setting, default 3600; 0 revalidates every time.
+    pub fn tarball_ttl(mut self, secs: u64) -> Self {
+        self.settings.tarball_ttl = secs;
+        self
+    }
+
+    /// How many times a fetcher tries a download that fails transiently: CppNix's
+    /// `download-attempts` setting, default 5.
+    pub fn download_attempts(mut self, n: u32) -> Self {
+        self.settings.download_attempts = n;
+        self
+    }
+
     /// The I/O backend (default: the real file system).
     pub fn io(mut self, io: Box<dyn io::EvalIo>) -> Self {
         self.io = Some(io);

@@ -6,8 +6,14 @@
 //! * `nix-store -r [--store R] [-j N|--max-jobs N] [-k] [-K] [--dry-run] [--add-root P
 //!   [--indirect]] [-Q] PATH…` as CppNix 2.8: progress and build logs on standard error, the
 //!   output paths (or the roots made with `--add-root`) on standard output, sorted per
-//!   argument; on failure CppNix's messages and exit status (100 build failure, 102 hash
-//!   mismatch, 1 otherwise).
+//!   argument; on failure CppNix's messages and exit status (100 build failure, 101 timeout,
+//!   102 hash mismatch, 104 `--check` found a difference, 1 otherwise). `--check` rebuilds
+//!   the (valid) outputs of the given derivations in the sandbox and compares them;
+//!   `--repair` checks the contents of their outputs' closure and rebuilds (in the sandbox)
+//!   and replaces what is corrupted.
+//! * `nix-store --repair-path PATH…` realises each path's deriver with `--repair`. `--timeout N` and `--max-silent-time N` (also as
+//!   `--option timeout N`/`--option max-silent-time N`, in `nixrs build` too) limit each
+//!   builder's run time and silence in seconds.
 //! * `nix-store -l PATH…` and `nixrs log [--store R] PATH…` print the build log of a
 //!   derivation, or of the derivation that built an output.
 //!
@@ -129,6 +135,12 @@ impl BuildObserver for Progress {
     fn started(&self, drv: &StorePath) {
         eprintln!("building '{}'...", self.store_dir.display(drv));
     }
+    fn checking(&self, drv: &StorePath) {
+        eprintln!("checking outputs of '{}'...", self.store_dir.display(drv));
+    }
+    fn info(&self, message: &str) {
+        eprintln!("{message}");
+    }
     fn log(&self, drv: &StorePath, bytes: &[u8]) {
         self.inner.log(drv, bytes);
     }
@@ -201,6 +213,10 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
         v.parse()
             .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
     };
+    let seconds = |v: &str| -> Result<u64, CmdError> {
+        v.parse()
+            .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
+    };
     while let Some(a) = it.next() {
         let mut value = |flag: &str| {
             it.next()
@@ -218,6 +234,12 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
             Some("--add-root") => b.add_root = Some(PathBuf::from(value("--add-root")?)),
             Some("--indirect") => {}
             Some("-v" | "--verbose") => {}
+            Some("--check") => b.options.check = true,
+            Some("--repair") => b.options.repair = true,
+            Some("--timeout") => b.options.build.timeout = seconds(&value("--timeout")?)?,
+            Some("--max-silent-time") => {
+                b.options.build.max_silent_time = seconds(&value("--max-silent-time")?)?
+            }
             Some("--sandbox") => b.options.sandbox = SandboxMode::Enabled,
             Some("--no-sandbox") => b.options.sandbox = SandboxMode::Disabled,
             Some("--option") => {
@@ -229,6 +251,8 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
                 match name.as_str() {
                     "max-jobs" => b.options.max_jobs = jobs(v)?,
                     "cores" => b.options.build.cores = jobs(v)?,
+                    "timeout" => b.options.build.timeout = seconds(v)?,
+                    "max-silent-time" => b.options.build.max_silent_time = seconds(v)?,
                     "keep-going" => b.options.keep_going = v == "true",
                     "keep-failed" => b.options.keep_failed = v == "true",
                     "sandbox" => match v {
@@ -383,6 +407,36 @@ pub fn nix_store_realise(args: &[OsString]) -> CmdResult {
         for l in lines {
             writeln!(out, "{l}").map_err(|e| CmdError::msg(e.to_string()))?;
         }
+    }
+    Ok(0)
+}
+
+/// `nix-store --repair-path PATH…`: each path's deriver is realised with `--repair` (its
+/// outputs' contents checked, corrupted ones rebuilt and replaced). Substituters are not
+/// tried (CppNix tries them first).
+pub fn nix_store_repair_path(args: &[OsString]) -> CmdResult {
+    let mut b = parse_build_args(args)?;
+    b.options.repair = true;
+    let store = open_store(b.store.as_deref())?;
+    let sd = store.store_dir().clone();
+    for p in &b.paths {
+        let path = follow_to_store_path(&store, p)?;
+        let Some(info) = store.query_path_info(&path)? else {
+            return Err(CmdError::msg(format!(
+                "path '{}' is not valid",
+                sd.display(&path)
+            )));
+        };
+        let deriver = match info.deriver {
+            Some(d) if store.is_valid_path(&d)? => d,
+            _ => {
+                return Err(CmdError::msg(format!(
+                    "cannot repair path '{}'",
+                    sd.display(&path)
+                )))
+            }
+        };
+        run_realise(&store, &b, &[deriver])?;
     }
     Ok(0)
 }

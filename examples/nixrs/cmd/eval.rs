@@ -36,6 +36,8 @@ struct Opts {
     read_write: bool,
     /// `--readonly-mode`: nothing is written, even without `--eval`.
     read_only: bool,
+    tarball_ttl: Option<u64>,
+    download_attempts: Option<u32>,
 }
 
 enum ArgValue {
@@ -100,17 +102,33 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
             "--option" => {
                 let name = next(&mut i, &a)?;
                 let value = next(&mut i, &a)?;
+                let invalid =
+                    || eprintln!("warning: error: setting '{name}' has invalid value '{value}'");
                 match name.as_str() {
                     "substituters" => {
                         o.substituters = value.split_whitespace().map(String::from).collect();
                     }
-                    "trusted-public-keys" => o.trusted_keys = value,
+                    "trusted-public-keys" => o.trusted_keys = value.clone(),
+                    "tarball-ttl" => match value.parse() {
+                        Ok(n) => o.tarball_ttl = Some(n),
+                        Err(_) => invalid(),
+                    },
+                    "download-attempts" => match value.parse() {
+                        Ok(n) => o.download_attempts = Some(n),
+                        Err(_) => invalid(),
+                    },
                     _ => {}
                 }
             }
             "--substituters" => {
                 let value = next(&mut i, &a)?;
                 o.substituters = value.split_whitespace().map(String::from).collect();
+            }
+            "--tarball-ttl" => {
+                let value = next(&mut i, &a)?;
+                o.tarball_ttl = Some(value.parse().map_err(|_| {
+                    CmdError::usage(format!("setting 'tarball-ttl' has invalid value '{value}'"))
+                })?);
             }
             "--timeout" | "--max-jobs" | "-j" | "--cores" => {
                 next(&mut i, &a)?;
@@ -155,6 +173,17 @@ fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
     }
     if let Ok(h) = std::env::var("HOME") {
         b = b.home(h);
+    }
+    // the fetchers' settings: --option, else nix.conf files and NIX_CONFIG
+    let conf = |n: &str| super::nix_conf::setting(n).and_then(|v| v.parse().ok());
+    if let Some(ttl) = o.tarball_ttl.or_else(|| conf("tarball-ttl")) {
+        b = b.tarball_ttl(ttl);
+    }
+    if let Some(n) = o
+        .download_attempts
+        .or_else(|| conf("download-attempts").map(|n| n as u32))
+    {
+        b = b.download_attempts(n);
     }
     b.build()
 }
@@ -221,7 +250,12 @@ fn run(o: &Opts) -> CmdResult {
     // CppNix's settings.readOnlyMode: `--eval` without `--read-write-mode`, or `--readonly-mode`
     let read_only = o.read_only || (o.eval && !o.read_write);
     let store: Option<Box<dyn EvalStore>> = if read_only && o.store.is_none() && !remote {
-        None
+        // computed paths; fetchers write to the default store, opened on demand (CppNix 2.8)
+        if std::env::var_os("NIX_STORE_DIR").is_some() {
+            None
+        } else {
+            Some(Box::new(super::lazy_store::LazyFetchStore::new()))
+        }
     } else if read_only {
         // read-only, as CppNix's --eval: paths are computed, but fetchers write
         let local = super::store::cppnix_store(o.store.as_deref())?;
@@ -421,7 +455,7 @@ fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
                 // CppNix's handleExceptions on a UsageError
                 eprintln!("Try 'nix-instantiate --help' for more information.");
             }
-            Ok(1)
+            Ok(e.exit_status())
         }
     }
 }

@@ -30,6 +30,7 @@ fn handler(op: &str) -> Option<Handler> {
         "--generate-binary-cache-key" => key::nix_store_generate_key,
         "--realise" | "-r" => build::nix_store_realise,
         "--read-log" | "-l" => build::nix_store_read_log,
+        "--repair-path" => build::nix_store_repair_path,
         _ => return None,
     })
 }
@@ -41,7 +42,6 @@ const KNOWN_OPS: &[&str] = &[
     "--dump-db",
     "--load-db",
     "--verify-path",
-    "--repair-path",
     "--optimise",
     "--serve",
     "--version",

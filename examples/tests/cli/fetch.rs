@@ -147,3 +147,416 @@ fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(again.stdout, b"{ x = 42; y = \"why\"; }\n");
     Ok(())
 }
+
+/// Runs `nix-instantiate ARGS` (ours or CppNix's) with its own HOME and cache; `NIX_CONFIG`
+/// only when given.
+fn instantiate(
+    bin: &Path,
+    home: &Path,
+    args: &[&str],
+    nix_config: Option<&str>,
+) -> std::io::Result<std::process::Output> {
+    let mut cmd = Command::new(bin);
+    if bin == crate::nixrs() {
+        cmd.arg("nix-instantiate");
+    }
+    cmd.args(args)
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("NIX_USER_CONF_FILES")
+        .env_remove("NIX_REMOTE")
+        .env_remove("NIX_CONFIG");
+    if let Some(c) = nix_config {
+        cmd.env("NIX_CONFIG", c);
+    }
+    cmd.output()
+}
+
+/// Same stdout, stderr and exit status from ours and CppNix's.
+fn same(
+    ours: &std::process::Output,
+    theirs: &std::process::Output,
+    what: &str,
+) -> Result<(), String> {
+    let show = |o: &std::process::Output| {
+        format!(
+            "status {:?}\nstdout: {}\nstderr: {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    if ours.stdout != theirs.stdout
+        || ours.stderr != theirs.stderr
+        || ours.status.code() != theirs.status.code()
+    {
+        return Err(format!(
+            "{what}\n--- ours:\n{}\n--- CppNix:\n{}",
+            show(ours),
+            show(theirs)
+        ));
+    }
+    Ok(())
+}
+
+/// Hash mismatches exit with 102 and CppNix's message; a 404, a missing `file://` file and an
+/// unreachable host exit with 1 and libcurl's words (no retries with `download-attempts 1`).
+#[test]
+fn fetch_errors_exit_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    std::fs::write(t.join("hello.txt"), b"hello\n")?;
+    let server = testkit::http::FileServer::start(t);
+    let zero = "0000000000000000000000000000000000000000000000000000";
+    let file = format!("file://{}/hello.txt", t.display());
+    let exprs = [
+        format!(r#"builtins.fetchurl {{ url = "{file}"; sha256 = "{zero}"; }}"#),
+        format!(
+            r#"builtins.fetchurl {{ url = "{}/hello.txt"; sha256 = "{zero}"; }}"#,
+            server.url()
+        ),
+        format!(r#"builtins.fetchTarball {{ url = "{file}.tar"; sha256 = "{zero}"; }}"#),
+        format!(r#"builtins.fetchurl "{}/missing""#, server.url()),
+        format!(r#"builtins.fetchurl "file://{}/missing""#, t.display()),
+        r#"builtins.fetchurl "http://127.0.0.1:1/x""#.to_string(),
+    ];
+    // a tarball for the fetchTarball mismatch
+    let tar = Command::new("tar")
+        .arg("cf")
+        .arg(t.join("hello.txt.tar"))
+        .arg("-C")
+        .arg(t)
+        .arg("hello.txt")
+        .status()?;
+    assert!(tar.success());
+    for (i, e) in exprs.iter().enumerate() {
+        let root = t.join(format!("root{i}"));
+        let root = root.to_string_lossy();
+        let args = [
+            "--eval",
+            "--store",
+            &root,
+            "--option",
+            "download-attempts",
+            "1",
+            "-E",
+            e,
+        ];
+        let a = instantiate(&crate::nixrs(), &t.join("home-ours"), &args, None)?;
+        let b = instantiate(&cpp, &t.join("home-cpp"), &args, None)?;
+        same(&a, &b, e)?;
+        assert_eq!(b.status.code(), Some(if i < 3 { 102 } else { 1 }), "{e}");
+    }
+    Ok(())
+}
+
+/// File content, extra arguments, `NIX_CONFIG`, expected output.
+type Step<'a> = (&'a [u8], &'a [&'a str], Option<&'a str>, &'a str);
+
+/// `tarball-ttl` from `--option`, `--tarball-ttl`, `NIX_CONFIG` and a user `nix.conf`: a fresh
+/// cache entry hides a changed file, a TTL of 0 fetches again; invalid values warn (`--option`)
+/// or fail.
+#[test]
+fn tarball_ttl_setting() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let url = format!("file://{}/ttl.txt", t.display());
+    let expr = format!(r#"builtins.readFile (builtins.fetchurl "{url}")"#);
+    for (who, bin) in [("ours", crate::nixrs()), ("cpp", cpp)] {
+        let home = t.join(format!("home-{who}"));
+        let root = t.join(format!("root-{who}"));
+        let root = root.to_string_lossy();
+        let run = |extra: &[&str], conf: Option<&str>| {
+            let mut args = vec!["--eval", "--store", &root];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&["-E", &expr]);
+            instantiate(&bin, &home, &args, conf)
+        };
+        let steps: [Step; 6] = [
+            (b"v1\n", &[], None, "\"v1\\n\"\n"),
+            (b"v2\n", &[], None, "\"v1\\n\"\n"),
+            (
+                b"v3\n",
+                &["--option", "tarball-ttl", "3600"],
+                None,
+                "\"v1\\n\"\n",
+            ),
+            (
+                b"v4\n",
+                &["--option", "tarball-ttl", "0"],
+                None,
+                "\"v4\\n\"\n",
+            ),
+            (b"v5\n", &[], Some("tarball-ttl = 0"), "\"v5\\n\"\n"),
+            (b"v6\n", &["--tarball-ttl", "0"], None, "\"v6\\n\"\n"),
+        ];
+        for (content, extra, conf, want) in steps {
+            std::fs::write(t.join("ttl.txt"), content)?;
+            let o = run(extra, conf)?;
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                want,
+                "{who} {extra:?} {conf:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        // a user nix.conf, and --option over it
+        let conf_dir = home.join("config/nix");
+        std::fs::create_dir_all(&conf_dir)?;
+        std::fs::write(conf_dir.join("nix.conf"), "tarball-ttl = 0 # always\n")?;
+        std::fs::write(t.join("ttl.txt"), b"v7\n")?;
+        assert_eq!(run(&[], None)?.stdout, b"\"v7\\n\"\n", "{who}: nix.conf");
+        std::fs::write(t.join("ttl.txt"), b"v8\n")?;
+        let o = run(&["--option", "tarball-ttl", "3600"], None)?;
+        assert_eq!(o.stdout, b"\"v7\\n\"\n", "{who}: --option over nix.conf");
+        std::fs::remove_file(conf_dir.join("nix.conf"))?;
+        let o = run(&["--option", "tarball-ttl", "x"], None)?;
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "warning: error: setting 'tarball-ttl' has invalid value 'x'\n",
+            "{who}"
+        );
+        assert_eq!(o.status.code(), Some(0));
+        let o = run(&["--tarball-ttl", "x"], None)?;
+        assert!(
+            String::from_utf8_lossy(&o.stderr)
+                .starts_with("error: setting 'tarball-ttl' has invalid value 'x'\n"),
+            "{who}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1));
+    }
+    Ok(())
+}
+
+/// `import <nix/fetchurl.nix> { … }` is CppNix 2.8's built-in fixed-output `builtin:fetchurl`
+/// derivation: the same `.drv` paths and bytes for each hash form, `executable` and `unpack`.
+#[test]
+fn corepkgs_fetchurl_drv() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let z = "0000000000000000000000000000000000000000000000000000";
+    let exprs = [
+        format!(r#"import <nix/fetchurl.nix> {{ url = "http://example.org/a.tar.gz"; sha256 = "{z}"; }}"#),
+        r#"import <nix/fetchurl.nix> { url = "http://x/y"; hash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; executable = true; name = "tool"; }"#.to_string(),
+        r#"import <nix/fetchurl.nix> { url = "http://x/src.tar"; sha1 = "0000000000000000000000000000000000000000"; unpack = true; system = "ignored"; }"#.to_string(),
+        r#"import <nix/fetchurl.nix> { url = "http://x/m"; md5 = "00000000000000000000000000000000"; }"#.to_string(),
+        r#"(import <nix/fetchurl.nix> { url = "http://x/m"; sha256 = ""; }).outputHashAlgo"#.to_string(),
+        r#"(import <nix/fetchurl.nix>) { }"#.to_string(),
+        r#"builtins.pathExists <nix/fetchurl.nix>"#.to_string(),
+    ];
+    for (i, e) in exprs.iter().enumerate() {
+        let eval_only = i >= 4;
+        let roots = [t.join(format!("ours{i}")), t.join(format!("cpp{i}"))];
+        let mut outs = Vec::new();
+        for (bin, root) in [(crate::nixrs(), &roots[0]), (cpp.clone(), &roots[1])] {
+            let root_s = root.to_string_lossy().into_owned();
+            let mut args = vec!["--store", &root_s];
+            if eval_only {
+                args.push("--eval");
+            }
+            args.extend_from_slice(&["-E", e]);
+            outs.push(instantiate(&bin, &t.join("home"), &args, None)?);
+        }
+        same(&outs[0], &outs[1], e)?;
+        if !eval_only {
+            assert_eq!(outs[1].status.code(), Some(0), "{e}");
+            let drv = String::from_utf8_lossy(&outs[1].stdout).trim().to_string();
+            let rel = drv.trim_start_matches('/');
+            assert_eq!(
+                std::fs::read(roots[0].join(rel))?,
+                std::fs::read(roots[1].join(rel))?,
+                "{drv}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `git ARGS` in `repo` with fixed identities and dates.
+fn git_in(repo: &Path, home: &Path, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(repo)
+        .env("GIT_AUTHOR_DATE", "@1600000000 +0000")
+        .env("GIT_COMMITTER_DATE", "@1600000000 +0000")
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", home)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// `fetchGit`'s `narHash` (SRI sha256, checked with exit status 102), `lastModified` and
+/// `revCount` (checked against the locked input), `shallow`, `allRefs`, `name`, `submodules`,
+/// and the shortcut CppNix takes when `narHash` + `lastModified` name a valid path; on a clean
+/// and on a dirty working tree. Output, messages and exit status as CppNix 2.8.
+#[test]
+fn fetch_git_attributes_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let repo = t.join("repo");
+    std::fs::create_dir_all(&repo)?;
+    std::fs::write(repo.join("f"), b"one\n")?;
+    git_in(&repo, t, &["init", "-q", "-b", "main", "."])?;
+    git_in(&repo, t, &["add", "f"])?;
+    git_in(&repo, t, &["commit", "-qm", "one"])?;
+    let rev = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()?;
+    let rev = String::from_utf8_lossy(&rev.stdout).trim().to_string();
+    let r = repo.display();
+    let z = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let run = |who: &str, bin: &Path, e: &str| -> std::io::Result<(String, String, Option<i32>)> {
+        let root = t.join(format!("root-{who}"));
+        let root_s = root.to_string_lossy().into_owned();
+        let o = instantiate(
+            bin,
+            &t.join(format!("home-{who}")),
+            &["--eval", "--strict", "--store", &root_s, "-E", e],
+            None,
+        )?;
+        // the NAR hash mismatch names the real path, under each side's own root
+        let norm = |b: &[u8]| String::from_utf8_lossy(b).replace(&root_s, "ROOT");
+        Ok((norm(&o.stdout), norm(&o.stderr), o.status.code()))
+    };
+    let compare = |e: &str| -> Result<(String, Option<i32>), String> {
+        let a = run("ours", &crate::nixrs(), e).map_err(|x| x.to_string())?;
+        let b = run("cpp", &cpp, e).map_err(|x| x.to_string())?;
+        if a != b {
+            return Err(format!("{e}\nours:   {a:?}\nCppNix: {b:?}"));
+        }
+        Ok((b.0, b.2))
+    };
+    // the real NAR hash, from CppNix
+    let (out, _) = compare(&format!("(builtins.fetchGit {r}).narHash"))?;
+    let h = out.trim().trim_matches('"').to_string();
+    let clean = [
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{z}"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{h}"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = ""; }}"#),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; narHash = "sha256:{}"; }}"#,
+            "0".repeat(52)
+        ),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; revCount = "1"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; revCount = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; lastModified = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; rev = "{rev}"; revCount = 5; }}"#),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; ref = "main"; narHash = "{h}"; lastModified = 7; }}"#
+        ),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{h}"; lastModified = 7; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; shallow = true; revCount = 9; }}"#),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; allRefs = true; name = "n"; submodules = true; }}"#
+        ),
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; revCount = 1; lastModified = 1600000000; narHash = "{h}"; rev = "{rev}"; ref = "main"; }}"#
+        ),
+    ];
+    for (i, e) in clean.iter().enumerate() {
+        let (_, code) = compare(e)?;
+        if i == 0 || i == 2 {
+            assert_eq!(code, Some(102), "{e}");
+        }
+    }
+    std::fs::write(repo.join("f"), b"dirty\n")?;
+    let dirty = [
+        format!(r#"builtins.fetchGit {{ url = {r}; revCount = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; lastModified = 5; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; narHash = "{z}"; }}"#),
+        format!(r#"builtins.fetchGit {{ url = {r}; shallow = true; }}"#),
+    ];
+    for e in &dirty {
+        compare(e)?;
+    }
+    Ok(())
+}
+
+/// `builtins.fetchurl`/`fetchTarball` argument forms: `sha256` in base 16, nix32, base 64, SRI
+/// and `sha256:` forms, `""` (the zero hash, with CppNix's warning), a wrong algorithm or
+/// length, `name` (empty, invalid), `hash` (not accepted by 2.8), other types: the same output,
+/// messages and exit status as CppNix.
+#[test]
+fn fetchurl_argument_forms() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    std::fs::write(t.join("hello.txt"), b"hello\n")?;
+    let tar = Command::new("tar")
+        .arg("czf")
+        .arg(t.join("h.tar.gz"))
+        .arg("-C")
+        .arg(t)
+        .arg("hello.txt")
+        .status()?;
+    assert!(tar.success());
+    let f = format!("file://{}/hello.txt", t.display());
+    let tz = format!("file://{}/h.tar.gz", t.display());
+    let b16 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    let b32 = "00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq";
+    let b64 = "WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=";
+    let exprs = [
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "{b16}"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "{b32}"; name = "x"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "{b64}"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "sha256-{b64}"; name = "s"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "sha256:{b16}"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = ""; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; hash = "sha256-{b64}"; }}"#),
+        format!(
+            r#"builtins.fetchurl {{ url = "{f}"; sha256 = "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA="; }}"#
+        ),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; sha256 = "abc"; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; name = ""; }}"#),
+        format!(r#"builtins.fetchurl {{ url = "{f}"; name = "a b"; }}"#),
+        "builtins.fetchurl 5".to_string(),
+        format!(r#"builtins.fetchTarball {{ url = "{tz}"; name = "zz"; }}"#),
+        format!(r#"builtins.fetchTarball {{ url = "{tz}"; sha256 = 5; }}"#),
+        format!(r#"builtins.readFile (builtins.fetchTarball {{ url = "{tz}"; name = "zz"; }})"#),
+    ];
+    for (i, e) in exprs.iter().enumerate() {
+        let mut outs = Vec::new();
+        for (who, bin) in [("ours", crate::nixrs()), ("cpp", cpp.clone())] {
+            let root = t.join(format!("root-{who}-{i}"));
+            let root = root.to_string_lossy().into_owned();
+            let args = ["--eval", "--store", &root, "-E", e];
+            outs.push(instantiate(
+                &bin,
+                &t.join(format!("home-{who}")),
+                &args,
+                None,
+            )?);
+        }
+        same(&outs[0], &outs[1], e)?;
+    }
+    Ok(())
+}

@@ -20,8 +20,14 @@
 //! to the log sink (CppNix gives the builder one pipe for both; we read two pipes, so the
 //! interleaving of the two streams is only as exact as their arrival order).
 //!
-//! Not supported yet (an [`BuildError::Unsupported`] error): structured attributes
-//! (`.attrs.json`/`.attrs.sh`), `builtin:` builders.
+//! With structured attributes (`__json`) the derivation's variables and `passAsFile` are not
+//! used: the builder gets the variables above only (and, for fixed outputs, `impureEnvVars`
+//! from the JSON); [`super::attrs::prepare`] adds the `.attrs.json`/`.attrs.sh` files and
+//! their variables. Output placeholders (`builtins.placeholder`) in the arguments, the
+//! environment and `passAsFile` files are replaced by the output paths, as CppNix does.
+//!
+//! Not supported (an [`BuildError::Unsupported`] error): `builtin:` builders (see
+//! [`super::builtins`]).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::OsStr;
@@ -48,6 +54,12 @@ pub struct BuildOptions {
     /// The caller's environment, from which a fixed-output derivation's `impureEnvVars` are
     /// taken. The library never reads the process environment itself.
     pub impure_env: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Kill the builder after this many seconds (CppNix's `timeout`, `--timeout`); 0 (the
+    /// default) for no limit. [`BuildError::TimedOut`].
+    pub timeout: u64,
+    /// Kill the builder after this many seconds without output (CppNix's `max-silent-time`,
+    /// `--max-silent-time`); 0 (the default) for no limit. [`BuildError::TimedOut`].
+    pub max_silent_time: u64,
 }
 
 impl Default for BuildOptions {
@@ -56,6 +68,8 @@ impl Default for BuildOptions {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             log_tail_lines: 10,
             impure_env: BTreeMap::new(),
+            timeout: 0,
+            max_silent_time: 0,
         }
     }
 }
@@ -119,6 +133,48 @@ pub enum BuildError {
     /// A `builtin:` builder failed (see `build::builtins`).
     #[error(transparent)]
     Builtin(#[from] crate::build::builtins::BuiltinError),
+    /// The builder ran longer than [`BuildOptions::timeout`] or was silent longer than
+    /// [`BuildOptions::max_silent_time`] and was killed.
+    #[error("building of '{drv}!*' from .drv file timed out after {seconds} seconds{}", if *silence { " of silence" } else { "" })]
+    TimedOut {
+        /// The derivation.
+        drv: String,
+        /// The limit that passed.
+        seconds: u64,
+        /// Whether it was the silence limit.
+        silence: bool,
+    },
+    /// A `--check` rebuild differs from the valid output (`output` is its real path, as
+    /// CppNix prints it; `kept` where the rebuild was kept with `keep_failed`).
+    #[error("derivation '{drv}' may not be deterministic: output '{output}' differs{}", kept.as_ref().map(|k| format!(" from '{k}'")).unwrap_or_default())]
+    NotDeterministic {
+        /// The derivation.
+        drv: String,
+        /// The output's real path.
+        output: String,
+        /// Where the differing rebuild was kept.
+        kept: Option<String>,
+    },
+    /// `--repair` found a corrupted path that it cannot rebuild.
+    #[error("some paths in the output closure of derivation '{drv}' could not be repaired")]
+    RepairFailed {
+        /// The derivation.
+        drv: String,
+    },
+    /// `--check` of a derivation whose outputs are not all valid.
+    #[error("some outputs of '{drv}' are not valid, so checking is not possible")]
+    CheckNotValid {
+        /// The derivation.
+        drv: String,
+    },
+    /// A floating content-addressed (`ca-derivations`) or impure (`impure-derivations`)
+    /// derivation: CppNix 2.8 builds those only with the experimental feature enabled; we do
+    /// not build them at all and give CppNix's message for the feature being disabled.
+    #[error("experimental Nix feature '{feature}' is disabled; use '--extra-experimental-features {feature}' to override")]
+    ExperimentalFeatureDisabled {
+        /// The feature.
+        feature: &'static str,
+    },
     /// The builder succeeded without creating an output.
     #[error("builder for '{drv}' failed to produce output path for output '{output}' at '{path}'")]
     MissingOutput {
@@ -176,6 +232,96 @@ pub enum BuildError {
         output: String,
         /// The output it was reached from.
         from: String,
+    },
+    /// `__json` is not a JSON object (or holds a value of the wrong type).
+    #[error("cannot process __json attribute of '{drv}': {message}")]
+    StructuredAttrs {
+        /// The derivation.
+        drv: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A structured attribute has the wrong JSON type where CppNix reads it with nlohmann's
+    /// conversions (its message, e.g. `[json.exception.type_error.302] type must be string,
+    /// but is array`).
+    #[error("{message}")]
+    Json {
+        /// nlohmann's message.
+        message: String,
+    },
+    /// A structured attribute that must be a list of strings is not.
+    #[error("attribute '{name}' of derivation '{drv}' must be a list of strings")]
+    AttrNotStrings {
+        /// The attribute.
+        name: String,
+        /// The derivation.
+        drv: String,
+    },
+    /// A path that must be a store path is not.
+    #[error("path '{path}' is not in the Nix store")]
+    NotInStore {
+        /// The path.
+        path: String,
+    },
+    /// `exportReferencesGraph` (not structured) has an odd number of words.
+    #[error("odd number of tokens in 'exportReferencesGraph': '{value}'")]
+    ExportOddTokens {
+        /// The attribute's value.
+        value: String,
+    },
+    /// An `exportReferencesGraph` file name is not `[A-Za-z_][A-Za-z0-9_.-]*`.
+    #[error("invalid file name '{name}' in 'exportReferencesGraph'")]
+    ExportFileName {
+        /// The name.
+        name: String,
+    },
+    /// An `exportReferencesGraph` path is not in the store.
+    #[error("'exportReferencesGraph' contains a non-store path '{path}'")]
+    ExportNotStorePath {
+        /// The path.
+        path: String,
+    },
+    /// An `exportReferencesGraph` path is not in the derivation's input closure.
+    #[error("cannot export references of path '{path}' because it is not in the input closure of the derivation")]
+    ExportNotInput {
+        /// The path.
+        path: String,
+    },
+    /// An output refers to paths its `allowedReferences`/`allowedRequisites`/
+    /// `disallowedReferences`/`disallowedRequisites` forbid (paths sorted; the message is
+    /// CppNix's as printed after `error: `).
+    #[error("output '{output}' is not allowed to refer to the following paths:{}", paths.iter().map(|p| format!("\n         {p}")).collect::<String>())]
+    ReferencesNotAllowed {
+        /// The output path.
+        output: String,
+        /// The forbidden paths.
+        paths: Vec<String>,
+    },
+    /// A reference check names something that is neither a store path nor an output.
+    #[error("derivation contains an illegal reference specifier '{spec}'")]
+    IllegalReferenceSpecifier {
+        /// The specifier.
+        spec: String,
+    },
+    /// An output is larger than its `outputChecks.<output>.maxSize`.
+    #[error("path '{path}' is too large at {size} bytes; limit is {limit} bytes")]
+    OutputTooLarge {
+        /// The output path.
+        path: String,
+        /// Its NAR size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An output's closure is larger than its `outputChecks.<output>.maxClosureSize`.
+    #[error("closure of path '{path}' is too large at {size} bytes; limit is {limit} bytes")]
+    ClosureTooLarge {
+        /// The output path.
+        path: String,
+        /// The NAR size of its closure.
+        size: u64,
+        /// The limit.
+        limit: u64,
     },
     /// A derivation cannot be built because some of its inputs failed.
     #[error("{count} dependencies of derivation '{drv}' failed to build")]
@@ -256,12 +402,16 @@ impl std::fmt::Display for ExitKind {
     }
 }
 
-/// What the builder will get: its environment and the files to put in the build directory.
+/// What the builder will get: its arguments, its environment and the files to put in the
+/// build directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildPlan {
+    /// The arguments after `argv[0]` (the derivation's, with output placeholders replaced).
+    pub args: Vec<Vec<u8>>,
     /// The environment, exactly.
     pub env: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Files to create in the build directory first (`passAsFile`): name and contents.
+    /// Files to create in the build directory first (`passAsFile`, `.attrs.json`,
+    /// `exportReferencesGraph`): name and contents.
     pub files: Vec<(String, Vec<u8>)>,
 }
 
@@ -274,26 +424,34 @@ pub fn pass_as_file_name(attr: &[u8]) -> String {
 }
 
 /// Splits on CppNix's whitespace (space, tab, newline, carriage return), dropping empty words.
-fn tokenize(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn tokenize(s: &[u8]) -> impl Iterator<Item = &[u8]> {
     s.split(|b| b" \t\n\r".contains(b))
         .filter(|w| !w.is_empty())
 }
 
 /// Computes the environment of the builder of `drv`, run in `build_dir`.
 ///
+/// Output placeholders are replaced by the output paths. For structured attributes this is
+/// only the environment; [`super::attrs::prepare`] adds their files.
+///
 /// # Errors
-/// [`BuildError::Unsupported`] for structured attributes.
+/// [`BuildError::StructuredAttrs`] for a `__json` that is not a JSON object,
+/// [`BuildError::AttrNotStrings`] for a structured `impureEnvVars` that is not a list of
+/// strings.
 pub fn plan(
     drv: &Derivation,
     store_dir: &StoreDir,
     build_dir: &Path,
     options: &BuildOptions,
 ) -> Result<BuildPlan, BuildError> {
-    if drv.structured_attrs().is_some() {
-        return Err(BuildError::Unsupported {
-            what: "with structured attributes",
-        });
-    }
+    let shown = String::from_utf8_lossy(drv.env_var("name").unwrap_or(&b"derivation"[..]));
+    let structured = super::attrs::structured_attrs(drv, &shown)?;
+    let outputs: BTreeMap<String, StorePath> = drv
+        .outputs
+        .iter()
+        .filter_map(|(n, o)| o.path().map(|p| (n.clone(), p.clone())))
+        .collect();
+    let rewrites = super::attrs::output_rewrites(&outputs, store_dir);
     let top = build_dir.as_os_str().as_bytes().to_vec();
     let mut env: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let mut files = Vec::new();
@@ -312,7 +470,12 @@ pub fn plan(
         .env_var("passAsFile")
         .map(|s| tokenize(s).collect())
         .unwrap_or_default();
-    for (k, v) in &drv.env {
+    let own_env = if structured.is_some() {
+        BTreeMap::new()
+    } else {
+        drv.env.clone()
+    };
+    for (k, v) in &own_env {
         if pass_as_file.contains(k.as_slice()) {
             let name = pass_as_file_name(k);
             let mut key = k.clone();
@@ -321,7 +484,7 @@ pub fn plan(
             value.push(b'/');
             value.extend_from_slice(name.as_bytes());
             env.insert(key, value);
-            files.push((name, v.clone()));
+            files.push((name, super::attrs::rewrite(v, &rewrites)));
         } else {
             env.insert(k.clone(), v.clone());
         }
@@ -331,16 +494,29 @@ pub fn plan(
     }
     if drv.is_fixed_output() {
         set(&mut env, "NIX_OUTPUT_CHECKED", b"1");
-        if let Some(vars) = drv.env_var("impureEnvVars") {
-            for var in tokenize(vars) {
-                let value = options.impure_env.get(var).cloned().unwrap_or_default();
-                env.insert(var.to_vec(), value);
-            }
+        let vars = super::attrs::strings_attr(drv, structured.as_ref(), "impureEnvVars", &shown)?;
+        for var in vars.unwrap_or_default() {
+            let value = options.impure_env.get(&var).cloned().unwrap_or_default();
+            env.insert(var, value);
         }
     }
     set(&mut env, "NIX_LOG_FD", b"2");
     set(&mut env, "TERM", b"xterm-256color");
-    Ok(BuildPlan { env, files })
+    let env = env
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                super::attrs::rewrite(&k, &rewrites),
+                super::attrs::rewrite(&v, &rewrites),
+            )
+        })
+        .collect();
+    let args = drv
+        .args
+        .iter()
+        .map(|a| super::attrs::rewrite(a, &rewrites))
+        .collect();
+    Ok(BuildPlan { args, env, files })
 }
 
 /// The last lines of a byte stream (the log tail of a failed build; also used by the sandbox).
@@ -385,80 +561,16 @@ impl Tail {
     }
 }
 
-/// Runs the builder of `drv` in `build_dir` (which must exist; it becomes `NIX_BUILD_TOP`)
-/// and writes everything it prints to `log`.
-///
-/// `drv_path` is used in messages only. Input sources must exist at their paths, and the
-/// outputs must not exist yet; they are not registered anywhere.
-///
-/// # Errors
-/// See [`BuildError`]: a missing input, a builder that cannot start, fails (with the last
-/// lines of its log) or does not create its outputs.
-pub fn run(
-    drv: &Derivation,
-    drv_path: Option<&StorePath>,
-    store_dir: &StoreDir,
-    build_dir: &Path,
-    options: &BuildOptions,
-    log: &mut dyn Write,
-) -> Result<(), BuildError> {
-    let drv_shown = drv_path.map(|p| store_dir.display(p)).unwrap_or_else(|| {
-        String::from_utf8_lossy(drv.env_var("name").unwrap_or(&b"derivation"[..])).into_owned()
-    });
-    if drv.is_builtin() {
-        return Err(BuildError::Unsupported {
-            what: "with a builtin: builder",
-        });
-    }
-    for p in &drv.input_srcs {
-        let shown = store_dir.display(p);
-        if std::fs::symlink_metadata(&shown).is_err() {
-            return Err(BuildError::MissingInput { path: shown });
-        }
-    }
-    let plan = plan(drv, store_dir, build_dir, options)?;
-    for (name, contents) in &plan.files {
-        let path = build_dir.join(name);
-        std::fs::write(&path, contents).map_err(|source| BuildError::Prepare { path, source })?;
-    }
-
-    let builder = OsStr::from_bytes(&drv.builder);
-    let arg0 = Path::new(builder).file_name().unwrap_or(builder);
-    let mut child = Command::new(builder)
-        .arg0(arg0)
-        .args(drv.args.iter().map(|a| OsStr::from_bytes(a)))
-        .env_clear()
-        .envs(
-            plan.env
-                .iter()
-                .map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))),
-        )
-        .current_dir(build_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| BuildError::Spawn {
-            builder: String::from_utf8_lossy(&drv.builder).into_owned(),
-            source,
-        })?;
-
-    // Read both pipes on threads; write to the sink here, in arrival order.
+/// Reads each pipe on its own thread until its end, sending the chunks (or the read error)
+/// to the returned channel.
+pub(crate) fn read_pipes(
+    pipes: Vec<Box<dyn Read + Send>>,
+) -> (
+    mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    Vec<std::thread::JoinHandle<()>>,
+) {
     let (tx, rx) = mpsc::channel::<std::io::Result<Vec<u8>>>();
     let mut readers = Vec::new();
-    let pipes: Vec<Box<dyn Read + Send>> = [
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
     for mut pipe in pipes {
         let tx = tx.clone();
         readers.push(std::thread::spawn(move || {
@@ -480,12 +592,60 @@ pub fn run(
             }
         }));
     }
-    drop(tx);
-    let mut tail = Tail::new(options.log_tail_lines);
+    (rx, readers)
+}
+
+/// What [`pump`] saw.
+pub(crate) struct Pumped {
+    /// The first error writing the log or reading a pipe.
+    pub(crate) io_error: Option<std::io::Error>,
+    /// `Some(silence)` when a time limit passed (`silence`: `max_silent_time`).
+    pub(crate) timed_out: Option<bool>,
+}
+
+/// Copies a builder's output to the log and the tail until the pipes close or a time limit
+/// of `options` passes (then the caller kills the builder).
+pub(crate) fn pump(
+    rx: &mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    options: &BuildOptions,
+    tail: &mut Tail,
+    log: &mut dyn Write,
+) -> Pumped {
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    let mut last = start;
     let mut io_error = None;
-    for chunk in rx {
+    let limit = |secs: u64| (secs > 0).then(|| Duration::from_secs(secs));
+    let (total, silent) = (limit(options.timeout), limit(options.max_silent_time));
+    loop {
+        let now = Instant::now();
+        let deadlines = [
+            total.map(|d| (start + d, false)),
+            silent.map(|d| (last + d, true)),
+        ];
+        let next = deadlines.into_iter().flatten().min_by_key(|(t, _)| *t);
+        let chunk = match next {
+            None => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => break,
+            },
+            Some((at, silence)) => {
+                if at <= now {
+                    return Pumped {
+                        io_error,
+                        timed_out: Some(silence),
+                    };
+                }
+                match rx.recv_timeout(at - now) {
+                    Ok(c) => c,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
         match chunk {
             Ok(bytes) => {
+                last = Instant::now();
                 tail.push(&bytes);
                 if io_error.is_none() {
                     if let Err(e) = log.write_all(&bytes) {
@@ -496,11 +656,140 @@ pub fn run(
             Err(e) => io_error = io_error.or(Some(e)),
         }
     }
+    Pumped {
+        io_error,
+        timed_out: None,
+    }
+}
+
+/// CppNix's timeout error for a builder killed after `options.timeout` or, with `silence`,
+/// `options.max_silent_time` seconds.
+pub(crate) fn timed_out(drv: &str, options: &BuildOptions, silence: bool) -> BuildError {
+    BuildError::TimedOut {
+        drv: drv.to_string(),
+        seconds: if silence {
+            options.max_silent_time
+        } else {
+            options.timeout
+        },
+        silence,
+    }
+}
+
+/// Runs the builder of `drv` in `build_dir` (which must exist; it becomes `NIX_BUILD_TOP`)
+/// and writes everything it prints to `log`.
+///
+/// `drv_path` is used in messages only. Input sources must exist at their paths, and the
+/// outputs must not exist yet; they are not registered anywhere.
+///
+/// # Errors
+/// See [`BuildError`]: a missing input, a builder that cannot start, fails (with the last
+/// lines of its log) or does not create its outputs.
+pub fn run(
+    drv: &Derivation,
+    drv_path: Option<&StorePath>,
+    store_dir: &StoreDir,
+    build_dir: &Path,
+    options: &BuildOptions,
+    log: &mut dyn Write,
+) -> Result<(), BuildError> {
+    if drv.is_builtin() {
+        return Err(BuildError::Unsupported {
+            what: "with a builtin: builder",
+        });
+    }
+    let plan = plan(drv, store_dir, build_dir, options)?;
+    run_plan(drv, drv_path, store_dir, build_dir, &plan, options, log)
+}
+
+/// [`run`] with a plan computed by the caller (from [`plan`], maybe extended by
+/// [`super::attrs::prepare`]): writes its files into `build_dir` and runs the builder with
+/// its arguments and environment.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_plan(
+    drv: &Derivation,
+    drv_path: Option<&StorePath>,
+    store_dir: &StoreDir,
+    build_dir: &Path,
+    plan: &BuildPlan,
+    options: &BuildOptions,
+    log: &mut dyn Write,
+) -> Result<(), BuildError> {
+    let drv_shown = drv_path.map(|p| store_dir.display(p)).unwrap_or_else(|| {
+        String::from_utf8_lossy(drv.env_var("name").unwrap_or(&b"derivation"[..])).into_owned()
+    });
+    if drv.is_builtin() {
+        return Err(BuildError::Unsupported {
+            what: "with a builtin: builder",
+        });
+    }
+    for p in &drv.input_srcs {
+        let shown = store_dir.display(p);
+        if std::fs::symlink_metadata(&shown).is_err() {
+            return Err(BuildError::MissingInput { path: shown });
+        }
+    }
+    for (name, contents) in &plan.files {
+        let path = build_dir.join(name);
+        std::fs::write(&path, contents).map_err(|source| BuildError::Prepare { path, source })?;
+    }
+
+    let builder = OsStr::from_bytes(&drv.builder);
+    let arg0 = Path::new(builder).file_name().unwrap_or(builder);
+    let mut child = Command::new(builder)
+        .arg0(arg0)
+        .args(plan.args.iter().map(|a| OsStr::from_bytes(a)))
+        .env_clear()
+        .envs(
+            plan.env
+                .iter()
+                .map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))),
+        )
+        .current_dir(build_dir)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| BuildError::Spawn {
+            builder: String::from_utf8_lossy(&drv.builder).into_owned(),
+            source,
+        })?;
+
+    // Read both pipes on threads; write to the sink here, in arrival order.
+    let pipes: Vec<Box<dyn Read + Send>> = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let (rx, readers) = read_pipes(pipes);
+    let mut tail = Tail::new(options.log_tail_lines);
+    let pumped = pump(&rx, options, &mut tail, log);
+    if pumped.timed_out.is_some() {
+        // The builder leads its own process group: kill all of it, so that the pipes close.
+        crate::build::sandbox::kill_process_group(child.id());
+        let _ = child.kill();
+    }
+    drop(rx);
     for r in readers {
         let _ = r.join();
     }
+    let io_error = pumped.io_error;
     let status = child.wait()?;
     log.flush()?;
+    if let Some(silence) = pumped.timed_out {
+        return Err(timed_out(&drv_shown, options, silence));
+    }
     if let Some(e) = io_error {
         return Err(BuildError::Io(e));
     }

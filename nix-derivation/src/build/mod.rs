@@ -5,8 +5,10 @@
 //! sink. [`sandbox`] runs it the same way inside Linux namespaces (CppNix's `sandbox = true`),
 //! and [`builtins`] runs the `builtin:` builders (`buildenv`, `fetchurl`). [`realise`] builds
 //! whole graphs of `.drv`s in a local store (scheduling, parallel jobs, substitution, logs in
-//! [`log`]), and [`register`] turns what a builder wrote into valid paths.
+//! [`log`]), and [`register`] turns what a builder wrote into valid paths. [`attrs`] writes
+//! structured attributes and `exportReferencesGraph` files into the build directory.
 
+pub mod attrs;
 pub mod builder;
 pub mod builtins;
 pub mod log;

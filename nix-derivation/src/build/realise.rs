@@ -18,6 +18,13 @@
 //!
 //! Every path read or produced is recorded as a temporary GC root of the process.
 //!
+//! Structured attributes, `exportReferencesGraph` and output placeholders are handled by
+//! [`super::attrs`], the output checks (`allowedReferences`, `outputChecks`, …) by
+//! [`super::register`]. [`BuildOptions::timeout`] and [`BuildOptions::max_silent_time`] kill
+//! builders ([`BuildError::TimedOut`]). [`RealiseOptions::check`] rebuilds and compares
+//! (`--check`), [`RealiseOptions::repair`] checks contents and rebuilds what is corrupted
+//! (`--repair`); both rebuild in the sandbox into `<output>.check`.
+//!
 //! On a failure the remaining builds are not started (unless
 //! [`RealiseOptions::keep_going`]); builds already running finish and are registered. Each
 //! derivation that needs a failed one fails with CppNix's "N dependencies of derivation …
@@ -27,7 +34,9 @@
 //! # Sandbox and builtins
 //! `builtin:` builders (`builtin:buildenv`, and `builtin:fetchurl` for fixed-output
 //! derivations) run in-process ([`super::builtins::run`]), reading inputs from and writing
-//! outputs to the store's real directory. Other builders run, depending on
+//! outputs to the store's real directory (CppNix runs them in its sandboxed child; our
+//! sandbox child cannot run Rust code before `execve`, and the outputs are the same: see the
+//! crate README). Other builders run, depending on
 //! [`RealiseOptions::sandbox`] (CppNix's `sandbox` setting):
 //!
 //! * [`SandboxMode::Auto`] (the default, as CppNix's default `sandbox = true` on Linux): in the
@@ -79,7 +88,7 @@ use nix_store::store_path::StorePath;
 use super::builder::{self, BuildError, BuildOptions};
 use super::log::LogFile;
 use super::register::{register_outputs, remove_tree};
-use super::{builtins, sandbox};
+use super::{attrs, builtins, sandbox};
 use crate::derivation::Derivation;
 
 /// Something that can fetch store paths instead of building them (a binary cache).
@@ -164,12 +173,21 @@ pub trait BuildObserver: Send + Sync {
     fn will_build(&self, _drvs: &[StorePath]) {}
     /// A build starts (CppNix prints "building '…'...").
     fn started(&self, _drv: &StorePath) {}
+    /// A `--check` rebuild starts (CppNix prints "checking outputs of '…'..."). Calls
+    /// [`BuildObserver::started`] unless overridden.
+    fn checking(&self, drv: &StorePath) {
+        self.started(drv);
+    }
     /// A chunk of a builder's output (standard output and standard error).
     fn log(&self, _drv: &StorePath, _bytes: &[u8]) {}
     /// A derivation failed (also for "dependencies failed"), as it happens.
     fn failed(&self, _error: &BuildError) {}
     /// Something worth a warning (a substituter error).
     fn warning(&self, _message: &str) {}
+    /// A message CppNix prints as it is (`--repair`'s "checking path '…'...", "path '…' is
+    /// corrupted or missing!", "found corrupted or missing path '…' in the output closure of
+    /// '…'", "repairing outputs of '…'...").
+    fn info(&self, _message: &str) {}
 }
 
 /// The knobs of [`realise`].
@@ -195,6 +213,18 @@ pub struct RealiseOptions {
     pub observer: Option<Arc<dyn BuildObserver>>,
     /// Write build logs to the store's log directory (CppNix's `keep-log`, default true).
     pub keep_log: bool,
+    /// Rebuild the requested derivations although their outputs are valid, and fail with
+    /// [`BuildError::NotDeterministic`] if a result differs (`--check`; CppNix's `bmCheck`).
+    /// Their outputs must all be valid ([`BuildError::CheckNotValid`]); the rebuild runs in
+    /// the sandbox only. Missing dependencies are built normally.
+    pub check: bool,
+    /// `--repair` (CppNix's `bmRepair`): for each requested derivation whose outputs are
+    /// valid (and, as in CppNix, each input of one that is built, and each derivation being
+    /// repaired), check the contents (NAR hash) of its outputs and of their closure; rebuild the
+    /// derivations whose outputs are corrupted or missing (found in the `.drv`'s closure), in
+    /// the sandbox, and replace and register those outputs again. A corrupted path without
+    /// a deriver is [`BuildError::RepairFailed`] (CppNix would try to substitute it).
+    pub repair: bool,
 }
 
 impl Default for RealiseOptions {
@@ -209,6 +239,8 @@ impl Default for RealiseOptions {
             substituter: None,
             observer: None,
             keep_log: true,
+            check: false,
+            repair: false,
         }
     }
 }
@@ -225,6 +257,8 @@ impl std::fmt::Debug for RealiseOptions {
             .field("substituter", &self.substituter)
             .field("observer", &self.observer.as_ref().map(|_| "…"))
             .field("keep_log", &self.keep_log)
+            .field("check", &self.check)
+            .field("repair", &self.repair)
             .finish()
     }
 }
@@ -257,13 +291,28 @@ impl RealiseFailure {
     }
 
     /// CppNix 2.8's exit status for this failure (`Worker::exitStatus`): 100 for failed
-    /// builds, 102 if a fixed-output hash did not match, 1 otherwise.
+    /// builds (and `exportReferencesGraph` errors, which CppNix counts as such), 101 if a
+    /// builder timed out, 104 if a `--check` rebuild differed, 102 if a
+    /// fixed-output hash did not match, 1 otherwise (e.g. outputs rejected by
+    /// `allowedReferences` and the other output checks).
     pub fn exit_status(&self) -> i32 {
         let mut build_failure = false;
         let mut hash_mismatch = false;
+        let mut timed_out = false;
+        let mut check_mismatch = false;
         for e in self.errors() {
             match e {
-                BuildError::Failed { .. } => build_failure = true,
+                BuildError::NotDeterministic { .. } => check_mismatch = true,
+                BuildError::TimedOut { .. } => {
+                    build_failure = true;
+                    timed_out = true;
+                }
+                // Failures and inputs rejected before the builder starts (CppNix's
+                // permanent failures).
+                BuildError::Failed { .. }
+                | BuildError::ExportOddTokens { .. }
+                | BuildError::ExportNotStorePath { .. }
+                | BuildError::ExportNotInput { .. } => build_failure = true,
                 BuildError::HashMismatch { .. } => {
                     build_failure = true;
                     hash_mismatch = true;
@@ -275,8 +324,14 @@ impl RealiseFailure {
         if build_failure {
             mask |= 0x04;
         }
+        if timed_out {
+            mask |= 0x01;
+        }
         if hash_mismatch {
             mask |= 0x02;
+        }
+        if check_mismatch {
+            mask |= 0x08;
         }
         if mask != 0 {
             0x60 | mask
@@ -339,6 +394,10 @@ struct Node {
     /// Indices of input derivations that are built in this run.
     deps: Vec<usize>,
     dependents: Vec<usize>,
+    /// Rebuild valid outputs and compare (`--check`).
+    check: bool,
+    /// Rebuild valid but corrupted outputs and replace them (`--repair`).
+    repair: bool,
 }
 
 /// The derivation graph below the requested derivations.
@@ -379,7 +438,7 @@ fn try_substitute(
 }
 
 /// Reads and parses a valid `.drv` of the store.
-fn read_drv(store: &LocalStore, path: &StorePath) -> Result<Derivation, BuildError> {
+pub(crate) fn read_drv(store: &LocalStore, path: &StorePath) -> Result<Derivation, BuildError> {
     let shown = store.store_dir().display(path);
     if !path.name().ends_with(".drv") {
         return Err(BuildError::NotADerivation { path: shown });
@@ -407,13 +466,27 @@ fn output_paths(
     let _ = (store, path);
     drv.outputs
         .iter()
-        .map(|(name, out)| {
-            out.path()
+        .map(|(name, out)| match out {
+            // CppNix 2.8 refuses these unless the experimental feature is enabled; we do not
+            // build them at all, and say what CppNix says without the feature.
+            crate::derivation::DerivationOutput::Impure { .. } => {
+                Err(BuildError::ExperimentalFeatureDisabled {
+                    feature: "impure-derivations",
+                })
+            }
+            crate::derivation::DerivationOutput::Floating { .. }
+            | crate::derivation::DerivationOutput::Deferred => {
+                Err(BuildError::ExperimentalFeatureDisabled {
+                    feature: "ca-derivations",
+                })
+            }
+            _ => out
+                .path()
                 .cloned()
                 .map(|p| (name.clone(), p))
                 .ok_or(BuildError::Unsupported {
-                    what: "content-addressed (floating, deferred or impure) outputs",
-                })
+                    what: "outputs without a path",
+                }),
         })
         .collect()
 }
@@ -429,6 +502,17 @@ fn discover(
     // Explicit DFS: (path, children pushed?)
     let mut seen: BTreeSet<StorePath> = BTreeSet::new();
     let mut parsed: HashMap<StorePath, (Derivation, BTreeMap<String, StorePath>)> = HashMap::new();
+    // `--repair`: derivations to rebuild because an output is corrupted, and the paths whose
+    // contents were checked (CppNix checks and reports each once).
+    let mut repairs: BTreeSet<StorePath> = BTreeSet::new();
+    let mut checked: HashMap<StorePath, bool> = HashMap::new();
+    // Derivations visited in repair mode (CppNix's bmRepair goals): the requested ones, the
+    // inputs of those that are built, and the derivers of corrupted paths.
+    let mut repair_mode: BTreeSet<StorePath> = if options.repair {
+        roots.iter().cloned().collect()
+    } else {
+        BTreeSet::new()
+    };
     for root in roots {
         let mut stack: Vec<(StorePath, bool)> = vec![(root.clone(), false)];
         while let Some((p, expanded)) = stack.pop() {
@@ -446,12 +530,16 @@ fn discover(
                     g.nodes[d].dependents.push(i);
                 }
                 g.index.insert(p.clone(), i);
+                let check = options.check && roots.contains(&p);
+                let repair = repairs.contains(&p);
                 g.nodes.push(Node {
                     path: p,
                     drv,
                     outputs,
                     deps,
                     dependents: Vec::new(),
+                    check,
+                    repair,
                 });
                 continue;
             }
@@ -464,16 +552,45 @@ fn discover(
             }
             let drv = read_drv(store, &p)?;
             let outputs = output_paths(store, &p, &drv)?;
+            // Requested derivations are rebuilt with `--check` (CppNix's bmCheck), and their
+            // outputs are not substituted.
+            let check = options.check && roots.contains(&p);
             let mut all_valid = true;
             for out in outputs.values() {
                 temp_root(store, out)?;
                 let ok = store.is_valid_path(out)?
-                    || (substitute && try_substitute(store, options, out)?);
+                    || (substitute && !check && try_substitute(store, options, out)?);
                 if !ok {
                     all_valid = false;
                 }
             }
-            if all_valid {
+            // `--repair` of a requested derivation: check its outputs, then their closure.
+            if all_valid
+                && options.repair
+                && substitute
+                && !repairs.contains(&p)
+                && repair_mode.contains(&p)
+            {
+                let mut good = true;
+                for out in outputs.values() {
+                    good &= contents_good(store, options, &mut checked, out)?;
+                }
+                if good {
+                    let derivers =
+                        corrupted_closure_derivers(store, options, &mut checked, &p, &outputs)?;
+                    for d in derivers {
+                        repair_mode.insert(d.clone());
+                        if repairs.insert(d.clone()) && !g.index.contains_key(&d) {
+                            seen.remove(&d);
+                            g.valid.remove(&d);
+                            stack.push((d, false));
+                        }
+                    }
+                } else {
+                    repairs.insert(p.clone());
+                }
+            }
+            if all_valid && !check && !repairs.contains(&p) {
                 g.valid.insert(p, outputs);
                 continue;
             }
@@ -487,6 +604,9 @@ fn discover(
                     });
                 }
             }
+            if repair_mode.contains(&p) {
+                repair_mode.extend(drv.input_drvs.keys().cloned());
+            }
             stack.push((p.clone(), true));
             for input in drv.input_drvs.keys().rev() {
                 if !seen.contains(input) {
@@ -497,6 +617,91 @@ fn discover(
         }
     }
     Ok(g)
+}
+
+/// CppNix's `pathContentsGood` for `--repair`: whether `path` is valid and its files have
+/// the registered NAR hash. Reports "checking path '…'..." and, if not, "path '…' is
+/// corrupted or missing!" through [`BuildObserver::info`], once per path.
+fn contents_good(
+    store: &LocalStore,
+    options: &RealiseOptions,
+    checked: &mut HashMap<StorePath, bool>,
+    path: &StorePath,
+) -> Result<bool, BuildError> {
+    if let Some(&good) = checked.get(path) {
+        return Ok(good);
+    }
+    let shown = store.store_dir().display(path);
+    let info = |m: String| {
+        if let Some(o) = &options.observer {
+            o.info(&m);
+        }
+    };
+    info(format!("checking path '{shown}'..."));
+    let good = match store.query_path_info(path)? {
+        None => false,
+        Some(i) => {
+            let real = store.real_path(path);
+            let mut hasher = nix_store::hash::Hasher::new(nix_store::hash::HashAlgo::Sha256);
+            std::fs::symlink_metadata(&real).is_ok()
+                && nix_store::nar::dump_path(&real, &mut hasher).is_ok()
+                && hasher.finish() == i.nar_hash
+        }
+    };
+    if !good {
+        info(format!("path '{shown}' is corrupted or missing!"));
+    }
+    checked.insert(path.clone(), good);
+    Ok(good)
+}
+
+/// CppNix's `repairClosure`: checks the closure of the outputs of `drv_path` (whose own
+/// outputs are good) and returns the derivations (from the `.drv`'s own closure) that made
+/// the corrupted paths.
+///
+/// # Errors
+/// [`BuildError::RepairFailed`] when a corrupted path has no deriver in that closure (CppNix
+/// would try to substitute it).
+fn corrupted_closure_derivers(
+    store: &LocalStore,
+    options: &RealiseOptions,
+    checked: &mut HashMap<StorePath, bool>,
+    drv_path: &StorePath,
+    outputs: &BTreeMap<String, StorePath>,
+) -> Result<Vec<StorePath>, BuildError> {
+    let own: BTreeSet<StorePath> = outputs.values().cloned().collect();
+    let closure = store.closure(&own)?;
+    let mut outputs_to_drv: HashMap<StorePath, StorePath> = HashMap::new();
+    for d in store.closure(&BTreeSet::from([drv_path.clone()]))? {
+        if d.name().ends_with(".drv") {
+            for (_, p) in store.query_derivation_outputs(&d)? {
+                outputs_to_drv.insert(p, d.clone());
+            }
+        }
+    }
+    let sd = store.store_dir();
+    let mut derivers = Vec::new();
+    for p in closure.difference(&own) {
+        if contents_good(store, options, checked, p)? {
+            continue;
+        }
+        if let Some(o) = &options.observer {
+            o.info(&format!(
+                "found corrupted or missing path '{}' in the output closure of '{}'",
+                sd.display(p),
+                sd.display(drv_path)
+            ));
+        }
+        match outputs_to_drv.get(p) {
+            Some(d) => derivers.push(d.clone()),
+            None => {
+                return Err(BuildError::RepairFailed {
+                    drv: sd.display(drv_path),
+                })
+            }
+        }
+    }
+    Ok(derivers)
 }
 
 /// What [`realise`] would build, without building or substituting anything (`--dry-run`).
@@ -613,6 +818,58 @@ fn is_diverted(store: &LocalStore) -> bool {
     store.store_dir().to_path() != store.layout().real_store_dir()
 }
 
+/// What CppNix appends to an output's path for the result of a `--check` rebuild.
+const CHECK_SUFFIX: &str = ".check";
+
+/// Where a `--check` rebuild of `out` is put.
+fn check_path(store: &LocalStore, out: &StorePath) -> PathBuf {
+    let mut p = store.real_path(out).into_os_string();
+    p.push(CHECK_SUFFIX);
+    PathBuf::from(p)
+}
+
+/// Compares the outputs of a `--check` rebuild (at [`check_path`]) with the valid ones, by
+/// NAR hash, in output name order (CppNix's `registerOutputs` in `bmCheck`). With
+/// `keep_failed` a differing rebuild is left at `<output>.check` and named in the error.
+fn compare_check(store: &LocalStore, node: &Node, keep_failed: bool) -> Result<(), BuildError> {
+    let sd = store.store_dir();
+    for (name, out) in &node.outputs {
+        let rebuilt = check_path(store, out);
+        if std::fs::symlink_metadata(&rebuilt).is_err() {
+            return Err(BuildError::MissingOutput {
+                drv: sd.display(&node.path),
+                output: name.clone(),
+                path: sd.display(out),
+            });
+        }
+        super::register::canonicalise(&rebuilt)?;
+        let mut hasher = nix_store::hash::Hasher::new(nix_store::hash::HashAlgo::Sha256);
+        nix_store::nar::dump_path(&rebuilt, &mut hasher).map_err(|source| BuildError::Nar {
+            path: rebuilt.clone(),
+            source,
+        })?;
+        let got = hasher.finish();
+        let info = store
+            .query_path_info(out)?
+            .ok_or_else(|| BuildError::InvalidPath {
+                path: sd.display(out),
+            })?;
+        if got != info.nar_hash {
+            return Err(BuildError::NotDeterministic {
+                drv: sd.display(&node.path),
+                output: store.real_path(out).display().to_string(),
+                kept: keep_failed.then(|| rebuilt.display().to_string()),
+            });
+        }
+        if !info.ultimate {
+            let mut info = info;
+            info.ultimate = true;
+            store.register_valid_paths(&[info])?;
+        }
+    }
+    Ok(())
+}
+
 /// Builds one derivation whose inputs are all valid, and registers its outputs.
 fn build_one(
     store: &LocalStore,
@@ -635,20 +892,37 @@ fn build_one(
         )?);
     }
     let mut valid = 0;
-    for out in node.outputs.values() {
+    let mut valid_names = BTreeSet::new();
+    for (name, out) in &node.outputs {
         if store.is_valid_path(out)? {
             valid += 1;
+            valid_names.insert(name.clone());
         } else {
             remove_tree(&store.real_path(out))?;
         }
     }
-    if valid == node.outputs.len() {
+    // Some outputs valid, others not (e.g. collected): build again, keep the valid ones as
+    // they are and register the others (CppNix 2.8 does the same).
+    let partial = !node.check && !node.repair && valid > 0 && valid < node.outputs.len();
+    if node.check {
+        if valid < node.outputs.len() {
+            return Err(BuildError::CheckNotValid {
+                drv: sd.display(&node.path),
+            });
+        }
+        for out in node.outputs.values() {
+            remove_tree(&check_path(store, out))?;
+        }
+    } else if node.repair {
+        for out in node.outputs.values() {
+            remove_tree(&check_path(store, out))?;
+        }
+    } else if valid == node.outputs.len() {
         return Ok(node.outputs.clone());
-    }
-    if valid > 0 {
-        return Err(BuildError::Unsupported {
-            what: "a derivation some of whose outputs are already valid",
-        });
+    } else if partial {
+        for out in node.outputs.values() {
+            remove_tree(&check_path(store, out))?;
+        }
     }
     let runner = if node.drv.is_builtin() {
         None
@@ -675,8 +949,66 @@ fn build_one(
     let closure = memo.closure(store, inputs)?;
 
     let observer = options.observer.as_deref();
+    let rebuild = node.check || node.repair || partial;
+    if rebuild && runner == Some(Runner::Plain) {
+        // The builder would write over the valid outputs (CppNix rewrites the output paths
+        // to scratch paths there; we only rebuild valid outputs in the sandbox).
+        return Err(BuildError::Unsupported {
+            what: "without the sandbox when outputs are valid already (--check, --repair, or some outputs valid)",
+        });
+    }
+    let suffix = if rebuild { CHECK_SUFFIX } else { "" };
+    let build_dir = create_build_dir(&options.build_dir_parent, &node.path)?;
+    // The builder's environment and files first: CppNix reports errors in them (a bad
+    // `exportReferencesGraph`, `impureEnvVars`, …) before saying "building".
+    let prepared = match runner {
+        None => None,
+        Some(runner) => {
+            let plan_dir = match runner {
+                Runner::Sandbox => Path::new(sandbox::SANDBOX_BUILD_DIR),
+                Runner::Plain => build_dir.as_path(),
+            };
+            let prepared = builder::plan(&node.drv, sd, plan_dir, &options.build)
+                .map_err(|e| match e {
+                    // CppNix names the derivation by its base name here.
+                    BuildError::AttrNotStrings { name, .. } => BuildError::AttrNotStrings {
+                        name,
+                        drv: node.path.to_base_name(),
+                    },
+                    e => e,
+                })
+                .and_then(|mut plan| {
+                    attrs::prepare(
+                        &mut plan,
+                        store,
+                        &node.path,
+                        &node.drv,
+                        &node.outputs,
+                        &closure,
+                        &build_dir,
+                    )?;
+                    Ok(plan)
+                });
+            match prepared {
+                Ok(plan) => Some((runner, plan)),
+                Err(e) => {
+                    let _ = remove_tree(&build_dir);
+                    return Err(e);
+                }
+            }
+        }
+    };
     if let Some(o) = observer {
-        o.started(&node.path);
+        if node.check {
+            o.checking(&node.path);
+        } else if node.repair {
+            o.info(&format!(
+                "repairing outputs of '{}'...",
+                sd.display(&node.path)
+            ));
+        } else {
+            o.started(&node.path);
+        }
     }
     let file = if options.keep_log {
         Some(LogFile::create(&store.layout().log_dir(), &node.path)?)
@@ -688,13 +1020,16 @@ fn build_one(
         observer,
         drv: &node.path,
     };
-    let build_dir = create_build_dir(&options.build_dir_parent, &node.path)?;
-    let ran = match runner {
+    let ran = match prepared {
         None => {
             let real_outs: BTreeMap<String, PathBuf> = node
                 .outputs
                 .iter()
-                .map(|(n, p)| (n.clone(), store.real_path(p)))
+                .map(|(n, p)| {
+                    let mut real = store.real_path(p).into_os_string();
+                    real.push(suffix);
+                    (n.clone(), PathBuf::from(real))
+                })
                 .collect();
             builtins::run(
                 &node.drv,
@@ -705,24 +1040,19 @@ fn build_one(
                 &mut tee,
             )
         }
-        Some(Runner::Plain) => builder::run(
-            &node.drv,
-            Some(&node.path),
-            sd,
-            &build_dir,
-            &options.build,
-            &mut tee,
-        ),
-        Some(Runner::Sandbox) => {
-            let real_store_dir = store.layout().real_store_dir();
-            let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
-            builder::plan(
+        Some((runner, plan)) => match runner {
+            Runner::Plain => builder::run_plan(
                 &node.drv,
+                Some(&node.path),
                 sd,
-                Path::new(sandbox::SANDBOX_BUILD_DIR),
+                &build_dir,
+                &plan,
                 &options.build,
-            )
-            .and_then(|plan| {
+                &mut tee,
+            ),
+            Runner::Sandbox => {
+                let real_store_dir = store.layout().real_store_dir();
+                let input_closure: Vec<StorePath> = closure.iter().cloned().collect();
                 let spec = sandbox::SandboxSpec {
                     drv: &node.drv,
                     drv_path: Some(&node.path),
@@ -735,15 +1065,107 @@ fn build_one(
                     chroot_dir: &sandbox::chroot_dir_for(&real_store_dir, &node.path),
                     network: node.drv.is_fixed_output(),
                     extra_paths: &[],
+                    output_suffix: suffix,
                 };
                 sandbox::run(&spec, &options.build, &mut tee)
-            })
-        }
+            }
+        },
     };
     let logged = match tee.file.take() {
         Some(f) => f.finish().map_err(BuildError::from),
         None => Ok(()),
     };
+    if node.check {
+        let result = ran
+            .and(logged)
+            .and_then(|()| compare_check(store, node, options.keep_failed));
+        let kept = match &result {
+            Err(BuildError::NotDeterministic { kept, .. }) => kept.clone(),
+            _ => None,
+        };
+        for out in node.outputs.values() {
+            let p = check_path(store, out);
+            if kept.as_deref() != Some(&*p.to_string_lossy()) {
+                let _ = remove_tree(&p);
+            }
+        }
+        if result.is_ok() || !options.keep_failed {
+            let _ = remove_tree(&build_dir);
+        }
+        return result.map(|()| node.outputs.clone());
+    }
+    if partial {
+        // Move the missing outputs into place, drop the rebuilds of the valid ones.
+        let placed = ran.and(logged).and_then(|()| {
+            for (name, out) in &node.outputs {
+                let rebuilt = check_path(store, out);
+                if valid_names.contains(name) {
+                    remove_tree(&rebuilt)?;
+                    continue;
+                }
+                let real = store.real_path(out);
+                if std::fs::symlink_metadata(&rebuilt).is_err() {
+                    return Err(BuildError::MissingOutput {
+                        drv: sd.display(&node.path),
+                        output: name.clone(),
+                        path: sd.display(out),
+                    });
+                }
+                std::fs::rename(&rebuilt, &real).map_err(|source| BuildError::Output {
+                    op: "cannot move the output to",
+                    path: real.clone(),
+                    source,
+                })?;
+            }
+            super::register::register_some_outputs(
+                store,
+                &node.path,
+                &node.drv,
+                &closure,
+                &valid_names,
+            )
+        });
+        for (name, out) in &node.outputs {
+            let _ = remove_tree(&check_path(store, out));
+            if placed.is_err() && !valid_names.contains(name) {
+                let _ = remove_tree(&store.real_path(out));
+            }
+        }
+        if placed.is_ok() || !options.keep_failed {
+            let _ = remove_tree(&build_dir);
+        }
+        return placed.map(|_| node.outputs.clone());
+    }
+    if node.repair {
+        // Replace the corrupted outputs by the rebuilt ones, then register them again.
+        let replaced = ran.and(logged).and_then(|()| {
+            for (name, out) in &node.outputs {
+                let real = store.real_path(out);
+                let rebuilt = check_path(store, out);
+                if std::fs::symlink_metadata(&rebuilt).is_err() {
+                    return Err(BuildError::MissingOutput {
+                        drv: sd.display(&node.path),
+                        output: name.clone(),
+                        path: sd.display(out),
+                    });
+                }
+                remove_tree(&real)?;
+                std::fs::rename(&rebuilt, &real).map_err(|source| BuildError::Output {
+                    op: "cannot move the repaired output to",
+                    path: real.clone(),
+                    source,
+                })?;
+            }
+            register_outputs(store, &node.path, &node.drv, &closure)
+        });
+        for out in node.outputs.values() {
+            let _ = remove_tree(&check_path(store, out));
+        }
+        if replaced.is_ok() || !options.keep_failed {
+            let _ = remove_tree(&build_dir);
+        }
+        return replaced.map(|infos| infos.into_iter().map(|(n, i)| (n, i.path)).collect());
+    }
     let result = ran
         .and(logged)
         .and_then(|()| register_outputs(store, &node.path, &node.drv, &closure));
@@ -795,9 +1217,25 @@ pub fn realise(
     } else {
         None
     };
-    if !g.nodes.is_empty() {
+    // `--check` rebuilds of valid outputs are not announced (CppNix's `queryMissing` finds
+    // nothing to build for them).
+    let mut list = Vec::new();
+    for n in &g.nodes {
+        let mut announce = true;
+        if n.check || n.repair {
+            announce = false;
+            for out in n.outputs.values() {
+                if !store.is_valid_path(out)? {
+                    announce = true;
+                }
+            }
+        }
+        if announce {
+            list.push(n.path.clone());
+        }
+    }
+    if !list.is_empty() {
         if let Some(o) = &options.observer {
-            let list: Vec<StorePath> = g.nodes.iter().map(|n| n.path.clone()).collect();
             o.will_build(&list);
         }
     }

@@ -13,18 +13,25 @@
 //!    `recursive`) and compares with the declared hash (CppNix's "hash mismatch in
 //!    fixed-output derivation" error, both hashes in SRI form);
 //! 5. refuses references that form a cycle between outputs (CppNix's "cycle detected in build
-//!    of …" error);
+//!    of …" error), then applies CppNix's output checks: `allowedReferences`,
+//!    `allowedRequisites`, `disallowedReferences`, `disallowedRequisites` (store paths or
+//!    output names; self-references ignored in requisites), or with structured attributes
+//!    `outputChecks.<output>` with those and `maxSize`/`maxClosureSize` (self-references not
+//!    ignored), with CppNix's messages;
 //! 6. registers all outputs in ONE database transaction, with the `.drv` as deriver,
 //!    `ultimate` set, and a `fixed:…` content address for fixed outputs.
 //!
 //! If any step fails nothing is registered; the caller deletes the outputs
 //! ([`remove_tree`]).
 //!
+//! A fixed output whose hash does not match is, as in CppNix 2.8, moved to the path of its
+//! actual hash and registered there (deriver, `fixed:…` content address) before the
+//! mismatch error is returned, so a second build with the right hash finds it valid.
+//!
 //! Differences from CppNix 2.8: the owner of the files is not changed (the builder runs as the
-//! caller, so the files are already the caller's); hard-link counts are not checked; a
-//! fixed output whose hash does not match is not registered under its actual hash (2.8 does
-//! that for convenience); self-references of fixed outputs are not hashed modulo (such
-//! outputs are refused by the hash check instead).
+//! caller, so the files are already the caller's); hard-link counts are not checked;
+//! self-references of fixed outputs are not hashed modulo (such outputs are refused by the
+//! hash check instead, and a mismatching fixed output with references is not registered).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -39,6 +46,7 @@ use nix_store::store::local::LocalStore;
 use nix_store::store::{Store, ValidPathInfo};
 use nix_store::store_path::StorePath;
 
+use super::attrs;
 use super::builder::BuildError;
 use crate::derivation::{Derivation, DerivationOutput};
 
@@ -185,6 +193,21 @@ pub fn register_outputs(
     drv: &Derivation,
     input_closure: &BTreeSet<StorePath>,
 ) -> Result<BTreeMap<String, ValidPathInfo>, BuildError> {
+    register_some_outputs(store, drv_path, drv, input_closure, &BTreeSet::new())
+}
+
+/// [`register_outputs`] for the outputs not named in `skip` (outputs that were already valid
+/// when a derivation was built again for its other outputs: CppNix keeps those as they are).
+///
+/// # Errors
+/// As [`register_outputs`].
+pub fn register_some_outputs(
+    store: &LocalStore,
+    drv_path: &StorePath,
+    drv: &Derivation,
+    input_closure: &BTreeSet<StorePath>,
+    skip: &BTreeSet<String>,
+) -> Result<BTreeMap<String, ValidPathInfo>, BuildError> {
     let sd = store.store_dir().clone();
     let shown_drv = sd.display(drv_path);
     let mut outputs: BTreeMap<&str, (&StorePath, &DerivationOutput)> = BTreeMap::new();
@@ -200,6 +223,9 @@ pub fn register_outputs(
 
     let mut scanned: BTreeMap<&str, Scanned> = BTreeMap::new();
     for (&name, &(path, out)) in &outputs {
+        if skip.contains(name) {
+            continue;
+        }
         let real = store.real_path(path);
         let meta = std::fs::symlink_metadata(&real).map_err(|_| BuildError::MissingOutput {
             drv: shown_drv.clone(),
@@ -235,7 +261,7 @@ pub fn register_outputs(
                 source,
             })?;
         let nar_hash = sink.nar.finish();
-        let references = sink.scanner.found_paths(candidates.iter().copied());
+        let references = sink.scanner.clone().found_paths(candidates.iter().copied());
         let ca = match fixed {
             None => None,
             Some((method, expected)) => {
@@ -251,11 +277,16 @@ pub fn register_outputs(
                     }
                 };
                 if got != expected {
-                    return Err(BuildError::HashMismatch {
+                    let error = BuildError::HashMismatch {
                         drv: shown_drv.clone(),
                         specified: sri(&expected),
                         got: sri(&got),
-                    });
+                    };
+                    let refs = sink.scanner.found_paths(candidates.iter().copied());
+                    register_mismatched(
+                        store, drv_path, path, method, got, nar_hash, nar_size, refs,
+                    )?;
+                    return Err(error);
                 }
                 Some(ContentAddress::Fixed { method, hash: got })
             }
@@ -271,6 +302,7 @@ pub fn register_outputs(
         );
     }
     check_output_cycles(&shown_drv, &outputs, &scanned)?;
+    check_outputs(store, &shown_drv, drv, &outputs, &scanned)?;
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -296,6 +328,256 @@ pub fn register_outputs(
     let all: Vec<ValidPathInfo> = infos.values().cloned().collect();
     store.register_valid_paths(&all)?;
     Ok(infos)
+}
+
+/// A fixed output whose hash is not the declared one: as CppNix 2.8, it is moved to the path
+/// its actual content hash gives (unless that path is valid already) and registered there,
+/// with the derivation as deriver, before the mismatch is reported. An output that refers to
+/// itself or to other paths is not registered (its path would need CppNix's hash rewriting).
+#[allow(clippy::too_many_arguments)]
+fn register_mismatched(
+    store: &LocalStore,
+    drv_path: &StorePath,
+    expected_path: &StorePath,
+    method: FileIngestionMethod,
+    got: Hash,
+    nar_hash: Hash,
+    nar_size: u64,
+    references: BTreeSet<StorePath>,
+) -> Result<(), BuildError> {
+    if !references.is_empty() {
+        return Ok(());
+    }
+    let name = expected_path.name();
+    let Ok(actual) =
+        store
+            .store_dir()
+            .make_fixed_output_path(name, method, &got, &references, false)
+    else {
+        return Ok(());
+    };
+    if store.is_valid_path(&actual)? {
+        return Ok(());
+    }
+    let from = store.real_path(expected_path);
+    let to = store.real_path(&actual);
+    // CppNix locks the new path too; a concurrent build of it would hold `<path>.lock`.
+    let mut lock_name = to.clone().into_os_string();
+    lock_name.push(".lock");
+    let _lock = nix_store::store::local::lock::PathLock::acquire(
+        Path::new(&lock_name),
+        nix_store::store::local::lock::LockMode::Wait,
+        nix_store::store::local::lock::OnRelease::Delete,
+    )?;
+    if store.is_valid_path(&actual)? {
+        return Ok(());
+    }
+    remove_tree(&to)?;
+    std::fs::rename(&from, &to).map_err(io_err("cannot move output to", &to))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    store.register_valid_paths(&[ValidPathInfo {
+        path: actual,
+        deriver: Some(drv_path.clone()),
+        nar_hash,
+        references,
+        registration_time: now,
+        nar_size,
+        ultimate: true,
+        sigs: Vec::new(),
+        ca: Some(ContentAddress::Fixed { method, hash: got }),
+    }])?;
+    Ok(())
+}
+
+/// The checks of one output (CppNix's `Checks`).
+#[derive(Debug, Default)]
+struct Checks {
+    ignore_self_refs: bool,
+    max_size: Option<u64>,
+    max_closure_size: Option<u64>,
+    allowed_references: Option<Vec<Vec<u8>>>,
+    allowed_requisites: Option<Vec<Vec<u8>>>,
+    disallowed_references: Option<Vec<Vec<u8>>>,
+    disallowed_requisites: Option<Vec<Vec<u8>>>,
+}
+
+/// The checks of output `name`: `outputChecks.<name>` with structured attributes, else the
+/// top-level attributes (self-references ignored in requisites, as CppNix).
+fn checks_for(
+    drv: &Derivation,
+    structured: Option<&serde_json::Map<String, serde_json::Value>>,
+    name: &str,
+    shown_drv: &str,
+) -> Result<Option<Checks>, BuildError> {
+    let Some(json) = structured else {
+        let get = |attr: &str| attrs::strings_attr(drv, None, attr, shown_drv);
+        return Ok(Some(Checks {
+            ignore_self_refs: true,
+            allowed_references: get("allowedReferences")?,
+            allowed_requisites: get("allowedRequisites")?,
+            disallowed_references: get("disallowedReferences")?,
+            disallowed_requisites: get("disallowedRequisites")?,
+            ..Checks::default()
+        }));
+    };
+    let Some(spec) = json
+        .get("outputChecks")
+        .and_then(|c| c.as_object())
+        .and_then(|c| c.get(name))
+        .and_then(|c| c.as_object())
+    else {
+        return Ok(None);
+    };
+    let size = |key: &str| -> Result<Option<u64>, BuildError> {
+        match spec.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| BuildError::StructuredAttrs {
+                    drv: shown_drv.to_string(),
+                    message: format!("'outputChecks.{name}.{key}' is not an unsigned integer"),
+                }),
+        }
+    };
+    // nlohmann iterates a lone string as a one-element list.
+    let list = |key: &str| -> Result<Option<Vec<Vec<u8>>>, BuildError> {
+        match spec.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(vec![s.as_bytes().to_vec()])),
+            Some(v) => attrs::json_strings(v)
+                .map(Some)
+                .ok_or_else(|| BuildError::AttrNotStrings {
+                    name: key.to_string(),
+                    drv: shown_drv.to_string(),
+                }),
+        }
+    };
+    Ok(Some(Checks {
+        ignore_self_refs: false,
+        max_size: size("maxSize")?,
+        max_closure_size: size("maxClosureSize")?,
+        allowed_references: list("allowedReferences")?,
+        allowed_requisites: list("allowedRequisites")?,
+        disallowed_references: list("disallowedReferences")?,
+        disallowed_requisites: list("disallowedRequisites")?,
+    }))
+}
+
+/// CppNix 2.8's `checkOutputs`: sizes and allowed/disallowed references and requisites of
+/// each output, in output name order.
+fn check_outputs(
+    store: &LocalStore,
+    shown_drv: &str,
+    drv: &Derivation,
+    outputs: &BTreeMap<&str, (&StorePath, &DerivationOutput)>,
+    scanned: &BTreeMap<&str, Scanned>,
+) -> Result<(), BuildError> {
+    let sd = store.store_dir();
+    let structured = attrs::structured_attrs(drv, shown_drv)?;
+    let by_path: BTreeMap<&StorePath, &Scanned> = outputs
+        .iter()
+        .filter_map(|(n, (p, _))| scanned.get(n).map(|s| (*p, s)))
+        .collect();
+    // The closure of an output and its NAR size (other outputs are not valid yet).
+    let closure = |start: &StorePath| -> Result<(BTreeSet<StorePath>, u64), BuildError> {
+        let mut done = BTreeSet::new();
+        let mut size = 0u64;
+        let mut todo = std::collections::VecDeque::from([start.clone()]);
+        while let Some(p) = todo.pop_front() {
+            if !done.insert(p.clone()) {
+                continue;
+            }
+            if let Some(s) = by_path.get(&p) {
+                size += s.nar_size;
+                todo.extend(s.references.iter().cloned());
+            } else {
+                let info = store
+                    .query_path_info(&p)?
+                    .ok_or_else(|| BuildError::InvalidPath {
+                        path: sd.display(&p),
+                    })?;
+                size += info.nar_size;
+                todo.extend(info.references);
+            }
+        }
+        Ok((done, size))
+    };
+    for (&name, &(path, _)) in outputs {
+        let Some(checks) = checks_for(drv, structured.as_ref(), name, shown_drv)? else {
+            continue;
+        };
+        let Some(info) = scanned.get(name) else {
+            continue;
+        };
+        let shown = sd.display(path);
+        if let Some(limit) = checks.max_size {
+            if info.nar_size > limit {
+                return Err(BuildError::OutputTooLarge {
+                    path: shown,
+                    size: info.nar_size,
+                    limit,
+                });
+            }
+        }
+        if let Some(limit) = checks.max_closure_size {
+            let (_, size) = closure(path)?;
+            if size > limit {
+                return Err(BuildError::ClosureTooLarge {
+                    path: shown,
+                    size,
+                    limit,
+                });
+            }
+        }
+        let check_refs = |value: &Option<Vec<Vec<u8>>>,
+                          allowed: bool,
+                          recursive: bool|
+         -> Result<(), BuildError> {
+            let Some(value) = value else { return Ok(()) };
+            let mut spec = BTreeSet::new();
+            for s in value {
+                let text = String::from_utf8_lossy(s);
+                if let Ok(p) = sd.parse_path(&text) {
+                    spec.insert(p);
+                } else if let Some((p, _)) = outputs.get(&*text) {
+                    spec.insert((*p).clone());
+                } else {
+                    return Err(BuildError::IllegalReferenceSpecifier {
+                        spec: text.into_owned(),
+                    });
+                }
+            }
+            let mut used = if recursive {
+                closure(path)?.0
+            } else {
+                info.references.clone()
+            };
+            if recursive && checks.ignore_self_refs {
+                used.remove(path);
+            }
+            let bad: Vec<String> = used
+                .iter()
+                .filter(|p| spec.contains(*p) != allowed)
+                .map(|p| sd.display(p))
+                .collect();
+            if bad.is_empty() {
+                Ok(())
+            } else {
+                Err(BuildError::ReferencesNotAllowed {
+                    output: shown.clone(),
+                    paths: bad,
+                })
+            }
+        };
+        check_refs(&checks.allowed_references, true, false)?;
+        check_refs(&checks.allowed_requisites, true, true)?;
+        check_refs(&checks.disallowed_references, false, false)?;
+        check_refs(&checks.disallowed_requisites, false, true)?;
+    }
+    Ok(())
 }
 
 /// Refuses references between outputs that form a cycle, naming the first output found on

@@ -260,6 +260,32 @@ fn failures_are_typed_with_the_log_tail() -> TestResult {
         Err(BuildError::Spawn { .. })
     ));
 
+    // Time limits kill the builder and everything it started (its process group), so the
+    // build ends although a grandchild holds the log pipe open.
+    for (silence, script) in [
+        (false, "while true; do echo tick; /bin/sleep 0.2; done"),
+        (true, "echo once; /bin/sleep 30 & /bin/sleep 30"),
+    ] {
+        let drv = sh_drv(&store_dir, "slow", script)?;
+        let limited = BuildOptions {
+            timeout: if silence { 0 } else { 1 },
+            max_silent_time: if silence { 1 } else { 0 },
+            ..options.clone()
+        };
+        let mut log = Vec::new();
+        match run(&drv, None, &store_dir, build.path(), &limited, &mut log) {
+            Err(e @ BuildError::TimedOut { .. }) => assert_eq!(
+                e.to_string(),
+                format!(
+                    "building of 'slow!*' from .drv file timed out after 1 seconds{}",
+                    if silence { " of silence" } else { "" }
+                )
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(log.starts_with(if silence { b"once" } else { b"tick" }));
+    }
+
     let drv = sh_drv(&store_dir, "works", "echo ok > $out")?;
     run(
         &drv,

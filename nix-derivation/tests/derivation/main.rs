@@ -2,10 +2,12 @@
 
 mod api;
 mod aterm;
+mod attrs;
 mod build;
 mod builtins;
 mod common;
 mod differential;
+mod failures;
 mod fixtures;
 mod realise;
 mod realise_diverted;

@@ -71,3 +71,41 @@ proptest! {
         }
     }
 }
+
+/// JSON values as structured attributes hold them (no floats: their text is nlohmann's, which
+/// serde reads back exactly only for shortest forms; the float printer has its own unit test).
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<u64>().prop_map(serde_json::Value::from),
+        any::<String>().prop_map(serde_json::Value::String),
+    ];
+    leaf.prop_recursive(3, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(any::<String>(), inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `.attrs.json` text parses back to the same value, is canonical (printing the parse
+    /// gives the same bytes), and `.attrs.sh` never panics and is a list of declarations.
+    #[test]
+    fn attrs_json_round_trips(v in json_value()) {
+        use nix_derivation::build::attrs::{attrs_sh, dump_json};
+        let text = dump_json(&v);
+        let back: serde_json::Value = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&back, &v);
+        prop_assert_eq!(dump_json(&back), text);
+        if let Some(o) = v.as_object() {
+            let sh = attrs_sh(o);
+            prop_assert!(sh.is_empty() || (sh.starts_with("declare ") && sh.ends_with('\n')));
+        }
+    }
+}

@@ -137,6 +137,7 @@ impl Fixture {
             chroot_dir: &chroot,
             network: drv.is_fixed_output(),
             extra_paths: &[],
+            output_suffix: "",
         };
         let mut log = Vec::new();
         let r = sandbox::run(&spec, &options, &mut log);

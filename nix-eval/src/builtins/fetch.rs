@@ -12,7 +12,8 @@
 //!   No such file or directory` and fails with `hg failed with exit code 1`, which is what we
 //!   do. Mercurial repositories are not supported when `hg` exists (an error says so).
 //! - The download cache is `$XDG_CACHE_HOME/nixrs` (else `$HOME/.cache/nixrs`), read through
-//!   [`crate::io::EvalIo::get_env`], with CppNix's default `tarball-ttl` of 3600 seconds.
+//!   [`crate::io::EvalIo::get_env`]; unpinned entries stay fresh for
+//!   [`crate::Settings::tarball_ttl`] seconds (CppNix's `tarball-ttl`, default 3600).
 
 use std::rc::Rc;
 
@@ -27,9 +28,6 @@ use crate::eval::EvalState;
 use crate::fetch::{self, Cache, FetchError, FetchStore, Fetcher, GitInput};
 use crate::store::EvalStore;
 use crate::value::{AttrsBuilder, Context, NixString, Value};
-
-/// CppNix's default `tarball-ttl`.
-const TARBALL_TTL: u64 = 3600;
 
 /// The evaluator's store as a [`FetchStore`]: fetched paths go through
 /// [`EvalStore::add_fetched`], which writes whenever the backend has a real store (also in
@@ -73,7 +71,8 @@ impl FetchStore for EvalFetchStore<'_> {
 }
 
 fn fetch_error(e: FetchError) -> Error {
-    Error::new(ErrorKind::Io, e.to_string())
+    let status = e.exit_status();
+    Error::new(ErrorKind::Io, e.to_string()).with_exit_status(status)
 }
 
 fn warn(st: &EvalState, msg: &str) {
@@ -84,7 +83,8 @@ fn warn(st: &EvalState, msg: &str) {
 fn user_cache(st: &EvalState) -> Option<Cache> {
     let xdg = st.io.get_env("XDG_CACHE_HOME");
     let home = st.io.get_env("HOME");
-    Cache::default_dir(xdg.as_deref(), home.as_deref()).map(|d| Cache::new(d, TARBALL_TTL))
+    let ttl = st.settings.tarball_ttl;
+    Cache::default_dir(xdg.as_deref(), home.as_deref()).map(|d| Cache::new(d, ttl))
 }
 
 /// A string value holding a store path, with the path as its context.
@@ -176,7 +176,8 @@ fn fetch_url_like(
     let store = EvalFetchStore(backend.backend());
     let cache = user_cache(st);
     let warn_fn = |m: &str| warn(st, m);
-    let mut f = Fetcher::new(&store).on_warning(&warn_fn);
+    let attempts = st.settings.download_attempts;
+    let mut f = Fetcher::new(&store).on_warning(&warn_fn).attempts(attempts);
     if let Some(c) = &cache {
         f = f.cache(c);
     }
@@ -239,9 +240,36 @@ fn attrs_json(attrs: &std::collections::BTreeMap<String, InputAttr>) -> String {
     serde_json::Value::Object(m).to_string()
 }
 
+/// The attributes of a `fetchGit` input that CppNix checks against the result (`Input::fetch`).
+#[derive(Debug, Default)]
+struct Expected {
+    nar_hash: Option<Hash>,
+    last_modified: Option<i64>,
+    rev_count: Option<i64>,
+}
+
+/// CppNix's `Input::getNarHash`: `""` is the zero sha256, anything else must be SRI sha256.
+fn parse_nar_hash(s: &str) -> Result<Hash> {
+    if s.is_empty() {
+        return Hash::new(HashAlgo::Sha256, &[0u8; 32]).map_err(|e| Error::eval(e.to_string()));
+    }
+    let Some((algo, _)) = s.split_once('-') else {
+        return Err(Error::eval(format!("hash '{s}' is not SRI")));
+    };
+    if algo.contains(':') {
+        return Err(Error::eval(format!("hash '{s}' is not SRI")));
+    }
+    let h = Hash::parse_any(s).map_err(|e| Error::eval(e.to_string()))?;
+    if h.algo() != HashAlgo::Sha256 {
+        // a UsageError in CppNix, which adds the command's `Try '… --help'` line
+        return Err(Error::eval("narHash must use SHA-256"));
+    }
+    Ok(h)
+}
+
 /// Reads `fetchGit`'s argument into a [`GitInput`] (CppNix's `fetchTree` with type `git`,
-/// then `GitInputScheme::inputFromAttrs`).
-fn git_input(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<GitInput> {
+/// then `GitInputScheme::inputFromAttrs`), with the attributes checked after fetching.
+fn git_input(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<(GitInput, Expected)> {
     use std::collections::BTreeMap;
     let mut attrs: BTreeMap<String, InputAttr> = BTreeMap::new();
     attrs.insert("type".into(), InputAttr::Str("git".into()));
@@ -334,7 +362,119 @@ fn git_input(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<GitInput
     input.submodules = get_bool("submodules")?;
     input.all_refs = get_bool("allRefs")?;
     input.shallow = get_bool("shallow")?;
-    Ok(input)
+    let get_int = |k: &str| -> Result<Option<i64>> {
+        match attrs.get(k) {
+            None => Ok(None),
+            Some(InputAttr::Int(i)) => Ok(Some(*i)),
+            Some(_) => Err(Error::eval(format!(
+                "input attribute '{k}' is not an integer"
+            ))),
+        }
+    };
+    let mut expected = Expected {
+        last_modified: get_int("lastModified")?,
+        rev_count: get_int("revCount")?,
+        nar_hash: None,
+    };
+    if let Some(h) = get_str("narHash")? {
+        expected.nar_hash = Some(parse_nar_hash(&h)?);
+    }
+    Ok((input, expected))
+}
+
+/// CppNix's `GitInputScheme::hasAllInfo` then the substitution in `Input::fetch`: with
+/// `narHash` and `lastModified` (and `revCount` unless shallow or without `ref`), a valid path
+/// of that NAR hash is the result, described by the given attributes alone.
+fn git_tree_from_attrs(
+    store: &dyn FetchStore,
+    input: &GitInput,
+    expected: &Expected,
+) -> Option<fetch::GitTree> {
+    let nar_hash = expected.nar_hash?;
+    let last_modified = expected.last_modified?;
+    if !(input.shallow || input.ref_.is_none() || expected.rev_count.is_some()) {
+        return None;
+    }
+    let p = fetch::fixed_output_path(
+        store.store_dir(),
+        &input.name,
+        FileIngestionMethod::Recursive,
+        &nar_hash,
+    )
+    .ok()?;
+    if !store.is_valid_path(&p).ok()? {
+        // CppNix would try its substituters here; we have none
+        return None;
+    }
+    Some(fetch::GitTree {
+        store_path: p,
+        nar_hash,
+        rev: input.rev.clone(),
+        rev_count: expected.rev_count.map(|n| n as u64),
+        last_modified: last_modified as u64,
+        submodules: input.submodules,
+        locked_ref: input.ref_.clone(),
+    })
+}
+
+/// CppNix's checks of a fetched input against the given `narHash` (exit status 102),
+/// `lastModified` and `revCount`; returns the `revCount` to show.
+fn check_git_result(
+    st: &EvalState,
+    input: &GitInput,
+    expected: &Expected,
+    tree: &fetch::GitTree,
+) -> Result<Option<u64>> {
+    if let Some(want) = &expected.nar_hash {
+        if *want != tree.nar_hash {
+            let shown = match st.store.backend().real_store_dir() {
+                Some(real) => real
+                    .join(tree.store_path.to_base_name())
+                    .to_string_lossy()
+                    .into_owned(),
+                None => st.store.backend().store_dir().display(&tree.store_path),
+            };
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "NAR hash mismatch in input '{}' ({shown}), expected '{}', got '{}'",
+                    input.to_url_string(),
+                    want.to_sri(),
+                    tree.nar_hash.to_sri()
+                ),
+            )
+            .with_exit_status(102));
+        }
+    }
+    // the locked input: the ref when one was given or no revision was, and the revision
+    let mut locked = input.clone();
+    if input.ref_.is_none() && input.rev.is_none() {
+        locked.ref_ = tree.locked_ref.clone();
+    }
+    locked.rev = tree.rev.clone();
+    // a dirty or shallow fetch keeps the revCount it was given
+    let rev_count = match tree.rev_count {
+        Some(n) => Some(n),
+        None if tree.rev.is_none() || input.shallow => expected.rev_count.map(|n| n as u64),
+        None => None,
+    };
+    if let Some(want) = expected.last_modified {
+        if tree.last_modified as i64 != want {
+            return Err(Error::eval(format!(
+                "'lastModified' attribute mismatch in input '{}', expected {want}",
+                locked.to_url_string()
+            )));
+        }
+    }
+    if let Some(want) = expected.rev_count {
+        if rev_count.map(|n| n as i64) != Some(want) {
+            return Err(Error::eval(format!(
+                "'revCount' attribute mismatch in input '{}', expected {want}",
+                locked.to_url_string()
+            )));
+        }
+    }
+    Ok(rev_count)
 }
 
 /// `YYYYMMDDHHMMSS` in UTC, as CppNix's `lastModifiedDate`.
@@ -361,7 +501,7 @@ fn format_utc(secs: u64) -> String {
 
 fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     let v = st.force(&args[0])?;
-    let input = git_input(st, &v, pos)?;
+    let (input, expected) = git_input(st, &v, pos)?;
     if st.settings.pure && input.rev.is_none() {
         let at = match pos {
             Some(p) => st.describe_pos(p),
@@ -375,16 +515,27 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
     let store = EvalFetchStore(backend.backend());
     let cache = user_cache(st);
     let warn_fn = |m: &str| warn(st, m);
-    let mut f = Fetcher::new(&store).on_warning(&warn_fn);
+    let attempts = st.settings.download_attempts;
+    let mut f = Fetcher::new(&store).on_warning(&warn_fn).attempts(attempts);
     if let Some(c) = &cache {
         f = f.cache(c);
     }
-    let tree = f.fetch_git(&input).map_err(|e| {
-        fetch_error(e).add_trace(
-            None,
-            format!("while fetching the input '{}'", input.to_url_string()),
-        )
-    })?;
+    let (tree, rev_count) = match git_tree_from_attrs(&store, &input, &expected) {
+        Some(t) => {
+            let n = t.rev_count;
+            (t, n)
+        }
+        None => {
+            let tree = f.fetch_git(&input).map_err(|e| {
+                fetch_error(e).add_trace(
+                    None,
+                    format!("while fetching the input '{}'", input.to_url_string()),
+                )
+            })?;
+            let n = check_git_result(st, &input, &expected, &tree)?;
+            (tree, n)
+        }
+    };
     let rev = tree
         .rev
         .clone()
@@ -407,7 +558,7 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
     put(
         st,
         "revCount",
-        Value::Int(tree.rev_count.map(|n| n as i64).unwrap_or(0)),
+        Value::Int(rev_count.map(|n| n as i64).unwrap_or(0)),
     );
     put(st, "lastModified", Value::Int(tree.last_modified as i64));
     put(

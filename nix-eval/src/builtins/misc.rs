@@ -169,6 +169,12 @@ fn find_file(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
             ))));
         }
     }
+    if let Some(rest) = wanted.strip_prefix(b"nix/") {
+        // CppNix 2.8's built-in files (`<nix/fetchurl.nix>`, see crate::fetch::corepkgs_file)
+        let mut p = crate::fetch::COREPKGS_PREFIX.as_bytes().to_vec();
+        p.extend_from_slice(rest);
+        return Ok(Value::Path(NixString::new(p)));
+    }
     Err(Error::eval(format!(
         "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
         String::from_utf8_lossy(&wanted)

@@ -105,6 +105,10 @@ pub struct Settings {
     pub pure: bool,
     /// The home directory for `~/…` paths.
     pub home: Option<PathBuf>,
+    /// Seconds an unpinned download stays fresh in the fetcher cache (CppNix's `tarball-ttl`).
+    pub tarball_ttl: u64,
+    /// How many times a fetcher tries a download (CppNix's `download-attempts`, default 5).
+    pub download_attempts: u32,
 }
 
 impl Default for Settings {
@@ -116,6 +120,8 @@ impl Default for Settings {
             show_trace: false,
             pure: false,
             home: None,
+            tarball_ttl: 3600,
+            download_attempts: 5,
         }
     }
 }
@@ -1605,6 +1611,17 @@ impl EvalState {
         let target = crate::builtins::import_target(self, path);
         if let Some(v) = self.import_cache.get(&target) {
             return Ok(v.clone());
+        }
+        if let Some(text) = crate::fetch::corepkgs_file(&target) {
+            // CppNix 2.8 parses its embedded <nix/fetchurl.nix> as a string based at "/"
+            let v = self.eval_source(
+                crate::syntax::Origin::String,
+                text.as_bytes().to_vec(),
+                std::path::Path::new("/"),
+                None,
+            )?;
+            self.import_cache.insert(target, v.clone());
+            return Ok(v);
         }
         if self.io.file_kind(path).is_none() {
             return Err(Error::new(

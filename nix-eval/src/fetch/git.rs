@@ -100,6 +100,9 @@ pub struct GitTree {
     pub last_modified: u64,
     /// Whether submodules were requested.
     pub submodules: bool,
+    /// The ref the revision was taken from (the requested one, else the default branch); `None`
+    /// for a dirty tree.
+    pub locked_ref: Option<String>,
 }
 
 /// Git failures, in CppNix's words.
@@ -356,6 +359,7 @@ fn tree_from_cache(c: &cache::CacheEntry, p: StorePath, input: &GitInput) -> Opt
         rev_count: if input.shallow { None } else { num("revCount") },
         last_modified: num("lastModified")?,
         submodules: input.submodules,
+        locked_ref: input.ref_.clone(),
     })
 }
 
@@ -436,7 +440,8 @@ pub(crate) fn fetch(f: &Fetcher<'_>, input: &GitInput) -> Result<GitTree, FetchE
     if shallow_repo == "true" && !input.shallow {
         return Err(GitError::Shallow { url }.into());
     }
-    if let Some(t) = lookup_locked(&rev) {
+    if let Some(mut t) = lookup_locked(&rev) {
+        t.locked_ref = Some(ref_);
         return Ok(t);
     }
 
@@ -545,6 +550,7 @@ pub(crate) fn fetch(f: &Fetcher<'_>, input: &GitInput) -> Result<GitTree, FetchE
         rev_count,
         last_modified,
         submodules: input.submodules,
+        locked_ref: Some(ref_),
     })
 }
 
@@ -623,6 +629,7 @@ fn fetch_dirty(
         rev_count: None,
         last_modified,
         submodules: input.submodules,
+        locked_ref: None,
     }))
 }
 

@@ -2,7 +2,8 @@
 //! without the evaluator.
 //!
 //! A [`Fetcher`] downloads (`http(s)://` with `ureq`, `file://` directly; [`download`]),
-//! hashes while streaming into a temporary file, unpacks tarballs ([`unpack`]), adds the
+//! hashes while streaming into a temporary file, unpacks tarballs ([`unpack`]; zip archives
+//! with [`zip`]), adds the
 //! results to a [`nix_store::store::Store`] as fixed-output paths, and remembers what each URL
 //! gave in a [`cache::Cache`] with CppNix's `tarball-ttl` semantics. [`git`] fetches local and
 //! remote git repositories with the `git` binary, as CppNix does.
@@ -12,6 +13,9 @@
 //! | [`Fetcher::fetch_url`] (`fetchurl`) | flat sha256 of the bytes | `name`, else the URL's base name |
 //! | [`Fetcher::fetch_tarball`] (`fetchTarball`) | recursive sha256 of the single top-level entry | `name`, else `source` |
 //! | [`Fetcher::fetch_git`] (`fetchGit`) | recursive sha256 of the tree at the revision | `name`, else `source` |
+//!
+//! `<nix/fetchurl.nix>`, the fixed-output `builtin:fetchurl` derivation CppNix 2.8 embeds, is
+//! [`FETCHURL_NIX`] (see [`corepkgs_file`]).
 //!
 //! With an expected sha256 the path is computed first and, when it is already valid, nothing
 //! is downloaded. Errors carry CppNix's exact text (`unable to download '…': HTTP error 404
@@ -35,6 +39,7 @@ pub mod cache;
 pub mod download;
 pub mod git;
 pub mod unpack;
+pub mod zip;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -48,6 +53,22 @@ pub use cache::Cache;
 pub use download::DownloadError;
 pub use git::{GitError, GitInput, GitTree};
 pub use unpack::UnpackError;
+
+/// Where CppNix 2.8's built-in Nix files live: `<nix/NAME>` falls back to this directory when
+/// the search path has no `nix` entry, and importing a file there reads the embedded copy.
+pub const COREPKGS_PREFIX: &str = "/__corepkgs__/";
+
+/// The embedded `<nix/fetchurl.nix>`: a function of `{ url; sha256/sha1/sha512/md5/hash ? …;
+/// name ? …; executable ? false; unpack ? false; … }` returning a fixed-output derivation with
+/// the `builtin:fetchurl` builder, the same `.drv` as CppNix 2.8's. It begins with a newline, as
+/// CppNix's embedded text does (the function is at line 2).
+pub const FETCHURL_NIX: &str = include_str!("fetchurl.nix");
+
+/// The text of an embedded core file (`/__corepkgs__/fetchurl.nix`), if `path` is one.
+pub fn corepkgs_file(path: &Path) -> Option<&'static str> {
+    let rest = path.to_str()?.strip_prefix(COREPKGS_PREFIX)?;
+    (rest == "fetchurl.nix").then_some(FETCHURL_NIX)
+}
 
 /// Why a fetch failed. `Display` is CppNix 2.8's message (after `error: `).
 #[derive(Debug, thiserror::Error)]

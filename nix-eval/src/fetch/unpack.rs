@@ -3,8 +3,8 @@
 //! The compression is recognised by content, not by the file name, as libarchive does: gzip
 //! (`1f 8b`), xz (`fd 37 7a 58 5a 00`), bzip2 (`BZh`), zstd (`28 b5 2f fd`), or none. The
 //! decompressed stream must be a tar archive (ustar/GNU/pax, or a v7 header with a valid
-//! checksum); an empty stream is an empty archive. Zip archives (which libarchive also reads)
-//! are not supported yet and are reported as such.
+//! checksum); an empty stream is an empty archive. Zip archives (which libarchive also reads,
+//! also compressed as a whole) are unpacked by [`super::zip`].
 //!
 //! Entries are unpacked with their permissions and modification times; paths with `..` are
 //! refused. Canonicalisation (read-only, timestamp 1, owner) happens when the tree is added to
@@ -20,9 +20,6 @@ pub enum UnpackError {
     /// The content is neither a (compressed) tar archive nor empty.
     #[error("failed to open archive: Unrecognized archive format")]
     UnknownFormat,
-    /// A zip archive (libarchive reads them, we do not yet).
-    #[error("failed to open archive: zip archives are not supported by nixrs yet")]
-    Zip,
     /// Reading, decompressing or writing failed.
     #[error("failed to extract archive ({reason})")]
     Extract {
@@ -122,10 +119,16 @@ fn is_tar_header(block: &[u8]) -> bool {
 /// Unpacks the archive in `archive` into the existing directory `dest`.
 ///
 /// # Errors
-/// [`UnpackError::UnknownFormat`] for content that is not a tarball, [`UnpackError::Zip`],
+/// [`UnpackError::UnknownFormat`] for content that is not a tarball or zip archive,
 /// [`UnpackError::Extract`] for corrupt data or I/O failures.
 pub fn unpack_file(archive: &Path, dest: &Path) -> Result<(), UnpackError> {
-    let f = std::fs::File::open(archive).map_err(extract_err)?;
+    let mut f = std::fs::File::open(archive).map_err(extract_err)?;
+    let mut head = [0u8; 4];
+    let n = read_full(&mut f, &mut head).map_err(extract_err)?;
+    if super::zip::is_zip(&head[..n]) {
+        return super::zip::unpack(&mut BufReader::new(f), dest);
+    }
+    std::io::Seek::rewind(&mut f).map_err(extract_err)?;
     unpack(&mut BufReader::new(f), dest)
 }
 
@@ -150,8 +153,12 @@ pub fn unpack(input: &mut dyn Read, dest: &Path) -> Result<(), UnpackError> {
     if n == 0 {
         return Ok(()); // an empty archive
     }
-    if block.starts_with(b"PK\x03\x04") || block.starts_with(b"PK\x05\x06") {
-        return Err(UnpackError::Zip);
+    if super::zip::is_zip(&block[..n]) {
+        // a zip archive is read from its end: spool it to a file first
+        let mut spool = tempfile::tempfile().map_err(extract_err)?;
+        std::io::Write::write_all(&mut spool, &block[..n]).map_err(extract_err)?;
+        std::io::copy(&mut decoded, &mut spool).map_err(extract_err)?;
+        return super::zip::unpack(&mut BufReader::new(spool), dest);
     }
     if n == 512 && block.iter().all(|b| *b == 0) {
         return Ok(()); // only the end-of-archive marker

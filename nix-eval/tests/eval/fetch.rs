@@ -241,7 +241,72 @@ fn make_tarballs(dir: &Path) -> TestResult {
         })
         .collect();
     std::fs::write(dir.join("noise.bin"), noise)?;
+    // zip archives (libarchive reads them for fetchTarball): deflated and stored entries, a
+    // symlink, an executable, implicit parent directories; and one with two top-level entries
+    let big: Vec<u8> = (0..20_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let entries: Vec<(&str, &[u8], u32)> = vec![
+        ("top/", b"", 0o40755),
+        ("top/a", b"a\n", 0o100644),
+        ("top/big", &big, 0o100644),
+        ("top/sub/b", b"#!/bin/sh\n", 0o100755),
+        ("top/link", b"a", 0o120777),
+        ("top/deep/er/c", b"c\n", 0o100600),
+    ];
+    std::fs::write(dir.join("t.zip"), zip_of(&entries)?)?;
+    std::fs::write(
+        dir.join("multi.zip"),
+        zip_of(&[("a", b"a", 0o100644), ("b/", b"", 0o40755)])?,
+    )?;
     Ok(())
+}
+
+/// A zip archive of (name, data, unix mode): entries over 64 bytes are deflated.
+fn zip_of(entries: &[(&str, &[u8], u32)]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data, mode) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let deflate = data.len() > 64;
+        let body = if deflate {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), Default::default());
+            e.write_all(data)?;
+            e.finish()?
+        } else {
+            data.to_vec()
+        };
+        let mut common = Vec::new();
+        for v in [20u16, 0, if deflate { 8 } else { 0 }, 0, 0x5021] {
+            common.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [crc.sum(), body.len() as u32, data.len() as u32] {
+            common.extend_from_slice(&v.to_le_bytes());
+        }
+        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        common.extend_from_slice(&0u16.to_le_bytes());
+        let offset = out.len() as u32;
+        out.extend_from_slice(b"PK\x03\x04");
+        out.extend_from_slice(&common);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&body);
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&0x0314u16.to_le_bytes());
+        central.extend_from_slice(&common);
+        central.extend_from_slice(&[0; 6]);
+        central.extend_from_slice(&(mode << 16).to_le_bytes());
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    let n = entries.len() as u16;
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    Ok(out)
 }
 
 #[test]
@@ -313,7 +378,18 @@ fn fetchers_match_cppnix() -> TestResult {
         "fetchMercurial \"/nonexistent/hg\"".to_string(),
         "fetchMercurial { url = \"/x\"; foo = 1; }".to_string(),
     ];
-    for t in ["t.tar", "t.tar.gz", "t.tar.xz", "t.tar.bz2", "t.tar.zst"] {
+    // the store path is the NAR hash of the tree: contents, executable bits and the symlink
+    for t in ["t.zip", "multi.zip"] {
+        exprs.push(format!("builtins.fetchTarball \"{}\"", server.url(t)));
+    }
+    for t in [
+        "t.tar",
+        "t.tar.gz",
+        "t.tar.xz",
+        "t.tar.bz2",
+        "t.tar.zst",
+        "t.zip",
+    ] {
         exprs.push(format!("fetchTarball \"{}\"", server.url(t)));
         exprs.push(format!(
             "builtins.fetchTarball {{ url = \"{}\"; name = \"n\"; }}",

@@ -48,9 +48,14 @@
 
 mod sys;
 
+/// Kills the process group `pgid` (a builder run without the sandbox, on a timeout).
+pub(crate) fn kill_process_group(pgid: u32) {
+    sys::kill_process_group(pgid);
+}
+
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -97,6 +102,9 @@ pub struct SandboxSpec<'a> {
     /// More host paths to show: (path inside the sandbox, path on the host), like CppNix's
     /// `sandbox-paths` (empty by default in 2.8). Bind-mounted read-only.
     pub extra_paths: &'a [(PathBuf, PathBuf)],
+    /// Appended to each output's base name when it is moved out of the sandbox: empty
+    /// normally, `.check` when rebuilding valid outputs to compare them (`--check`).
+    pub output_suffix: &'a str,
 }
 
 /// Where CppNix puts the root of the sandbox of `drv_path`: `<real store dir>/<base>.chroot`.
@@ -540,7 +548,7 @@ fn run_in(
         .next()
         .unwrap_or(&drv.builder);
     let mut argv = vec![cstring(arg0, "the builder")?];
-    for a in &drv.args {
+    for a in &spec.plan.args {
         argv.push(cstring(a, "an argument")?);
     }
     let mut envp = Vec::new();
@@ -599,30 +607,24 @@ fn run_in(
     }
 
     let mut tail = Tail::new(options.log_tail_lines);
-    let mut io_error = None;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match child.log.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                let bytes = &buf[..n];
-                tail.push(bytes);
-                if io_error.is_none() {
-                    if let Err(e) = log.write_all(bytes) {
-                        io_error = Some(e);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                io_error = io_error.or(Some(e));
-                break;
-            }
-        }
+    let pipe = child.log.try_clone()?;
+    let (rx, reader) = crate::build::builder::read_pipes(vec![Box::new(pipe)]);
+    let pumped = crate::build::builder::pump(&rx, options, &mut tail, log);
+    if pumped.timed_out.is_some() {
+        child.signal_kill();
+    }
+    drop(rx);
+    for r in reader {
+        let _ = r.join();
     }
     let status = child.wait()?;
     log.flush()?;
-    if let Some(e) = io_error {
+    if let Some(silence) = pumped.timed_out {
+        return Err(crate::build::builder::timed_out(
+            &drv_shown, options, silence,
+        ));
+    }
+    if let Some(e) = pumped.io_error {
         return Err(BuildError::Io(e));
     }
     let kind = if libc::WIFEXITED(status) {
@@ -647,7 +649,9 @@ fn run_in(
     let store_inside = inside(&setup.chroot, Path::new(spec.store_dir.as_str()));
     for (name, path) in spec.outputs {
         let from = store_inside.join(path.to_base_name());
-        let to = spec.real_store_dir.join(path.to_base_name());
+        let to = spec
+            .real_store_dir
+            .join(format!("{}{}", path.to_base_name(), spec.output_suffix));
         if std::fs::symlink_metadata(&from).is_err() {
             return Err(BuildError::MissingOutput {
                 drv: drv_shown,

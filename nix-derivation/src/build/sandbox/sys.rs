@@ -509,6 +509,15 @@ impl Child {
         Ok(status)
     }
 
+    /// Sends `SIGKILL` to the child (the init of its PID namespace, so every process of the
+    /// build dies) without reaping it; [`Child::wait`] still has to be called.
+    pub(super) fn signal_kill(&self) {
+        if !self.reaped {
+            // SAFETY: `pid` is our unreaped child, so the pid cannot have been reused.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        }
+    }
+
     /// Kills and reaps the child.
     pub(super) fn kill(&mut self) {
         if !self.reaped {
@@ -523,6 +532,20 @@ impl Drop for Child {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Sends `SIGKILL` to every process of the process group `pgid` (a builder run without the
+/// sandbox leads its own group).
+pub(super) fn kill_process_group(pgid: u32) {
+    let Ok(pgid) = pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: `kill` has no memory effects; a negative pid names the process group, which the
+    // caller's unreaped child leads, so the group cannot have been reused.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
 }
 
 fn wait(pid: pid_t) -> io::Result<c_int> {
