@@ -69,6 +69,10 @@ pub struct LocalStore {
     counter: AtomicU64,
     durability: Durability,
     deferred: Mutex<Deferred>,
+    /// Paths this store object registered: they are temp roots of this process, so no
+    /// garbage collection removes them while it lives, and their validity needs no query
+    /// (emptied by this object's own deletions: [`Store::delete_path`], `verify`, `gc`).
+    registered: Mutex<HashSet<StorePath>>,
 }
 
 /// Objects moved into place and waiting for their registration.
@@ -247,6 +251,7 @@ impl LocalStore {
             counter: AtomicU64::new(0),
             durability: Durability::default(),
             deferred: Mutex::new(Deferred::default()),
+            registered: Mutex::new(HashSet::new()),
         })
     }
 
@@ -355,7 +360,12 @@ impl LocalStore {
         PathRow {
             path: self.store_dir.display(&info.path),
             hash: info.nar_hash.to_typed_base16(),
-            registration_time: info.registration_time,
+            // as CppNix: an info without a registration time is registered now
+            registration_time: if info.registration_time == 0 {
+                now_secs()
+            } else {
+                info.registration_time
+            },
             deriver: info.deriver.as_ref().map(|d| self.store_dir.display(d)),
             nar_size: Some(info.nar_size as i64),
             ultimate: info.ultimate,
@@ -482,7 +492,19 @@ impl LocalStore {
 
     /// Whether the database has `path` (not looking at deferred objects).
     fn db_valid(&self, path: &StorePath) -> Result<bool, StoreError> {
+        if self.registered().contains(path) {
+            return Ok(true);
+        }
         Ok(self.db().is_valid(&self.store_dir.display(path))?)
+    }
+
+    fn registered(&self) -> std::sync::MutexGuard<'_, HashSet<StorePath>> {
+        self.registered.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets which paths this object registered, before it deletes any.
+    pub(crate) fn forget_registered(&self) {
+        self.registered().clear();
     }
 
     /// Records `path` as a temporary root of this process (`temproots/<pid>`), which the
@@ -680,6 +702,8 @@ impl LocalStore {
             })
             .collect();
         self.db().register(&rows, &drv)?;
+        self.registered()
+            .extend(batch.into_iter().map(|p| p.info.path));
         Ok(())
     }
 
@@ -1188,6 +1212,7 @@ impl Store for LocalStore {
 
     fn delete_path(&self, path: &StorePath) -> Result<(), StoreError> {
         self.settle()?;
+        self.forget_registered();
         let full = self.store_dir.display(path);
         if !self.is_valid_path(path)? {
             return Err(self.invalid(path));
@@ -1208,6 +1233,7 @@ impl Store for LocalStore {
 
     fn verify(&self, check_contents: bool, repair: bool) -> Result<VerifyReport, StoreError> {
         self.settle()?;
+        self.forget_registered();
         let mut report = VerifyReport {
             db_problems: self.db().check()?,
             ..VerifyReport::default()
