@@ -14,10 +14,13 @@
 //! read-write what it does for `nix-instantiate FILE`. Give the evaluator a store with
 //! [`crate::EvaluatorBuilder::store`].
 //!
-//! [`StoreState`] wraps the backend with what CppNix keeps per evaluation: the derivations
-//! created so far (so that a derivation depending on another one created in read-only mode can
-//! still compute `hashDerivationModulo`), the memoised derivation hashes (CppNix's `drvHashes`)
-//! and the store path of every source path already copied (`srcToStore`).
+//! [`StoreState`] wraps the backend with what CppNix keeps per evaluation: the memoised
+//! derivation hashes (CppNix's `drvHashes`, filled for each derivation as it is created, so
+//! that a derivation depending on another one created in read-only mode can still compute
+//! `hashDerivationModulo`), the references and output names of the derivations created so far
+//! (for the closures of `drvPath` contexts; not the whole derivations, which would keep every
+//! environment alive until the end), and the store path of every source path already copied
+//! (`srcToStore`).
 //!
 //! Source files are read from the real file system (not through [`crate::io::EvalIo`]).
 //!
@@ -746,9 +749,18 @@ impl std::fmt::Debug for dyn EvalStore {
 #[derive(Debug)]
 pub struct StoreState {
     backend: Box<dyn EvalStore>,
-    drvs: RefCell<HashMap<StorePath, Derivation>>,
+    drvs: RefCell<HashMap<StorePath, Created>>,
     hashes: RefCell<DrvHashCache>,
     sources: RefCell<HashMap<PathBuf, StorePath>>,
+}
+
+/// What is kept of a derivation created during the evaluation.
+#[derive(Debug)]
+struct Created {
+    /// Its references: input sources and input derivations.
+    references: Box<[StorePath]>,
+    /// Its output names.
+    outputs: Box<[String]>,
 }
 
 impl StoreState {
@@ -782,20 +794,51 @@ impl StoreState {
         self.sources.borrow_mut().insert(path.to_path_buf(), sp);
     }
 
-    /// Remembers a derivation created during this evaluation (written or not).
-    pub fn remember_derivation(&self, path: StorePath, drv: Derivation) {
-        self.drvs.borrow_mut().insert(path, drv);
+    /// Remembers a derivation created during this evaluation (written or not): its
+    /// `hashDerivationModulo` (as an input: outputs not masked) goes to the hash cache, and
+    /// its references and output names are kept.
+    ///
+    /// # Errors
+    /// Computing the hash fails (an input that is neither created here nor in the store).
+    pub fn remember_derivation(&self, path: StorePath, drv: &Derivation) -> Result<()> {
+        let dir = self.store_dir().clone();
+        let h = self.with_resolver(|r, c| {
+            nix_derivation::hash_modulo::hash_derivation_modulo(drv, &dir, false, r, c)
+        });
+        let h = h.map_err(|e| Error::eval(e.to_string()))?;
+        self.hashes.borrow_mut().insert(path.clone(), h);
+        let created = Created {
+            references: drv.references().into_iter().collect(),
+            outputs: drv.outputs.keys().cloned().collect(),
+        };
+        self.drvs.borrow_mut().insert(path, created);
+        Ok(())
     }
 
-    /// A derivation created during this evaluation, else read from the store.
+    /// Reads a derivation from the store (derivations created during this evaluation are not
+    /// kept: their hashes, references and output names are).
     ///
     /// # Errors
     /// As [`EvalStore::read_derivation`].
     pub fn derivation(&self, path: &StorePath) -> Result<Derivation> {
-        if let Some(d) = self.drvs.borrow().get(path) {
-            return Ok(d.clone());
-        }
         self.backend.read_derivation(path)
+    }
+
+    /// The output names of a derivation created during this evaluation, else read from the
+    /// store.
+    ///
+    /// # Errors
+    /// As [`EvalStore::read_derivation`].
+    pub fn output_names(&self, path: &StorePath) -> Result<Vec<String>> {
+        if let Some(d) = self.drvs.borrow().get(path) {
+            return Ok(d.outputs.to_vec());
+        }
+        Ok(self
+            .backend
+            .read_derivation(path)?
+            .outputs
+            .into_keys()
+            .collect())
     }
 
     /// The closure of `path` over references (CppNix's `computeFSClosure`), using the
@@ -810,10 +853,10 @@ impl StoreState {
             if !seen.insert(p.clone()) {
                 continue;
             }
-            let refs = self.drvs.borrow().get(&p).map(|d| d.references());
+            let refs = self.drvs.borrow().get(&p).map(|d| d.references.to_vec());
             let refs = match refs {
                 Some(r) => r,
-                None => self.backend.query_references(&p)?,
+                None => self.backend.query_references(&p)?.into_iter().collect(),
             };
             todo.extend(refs.into_iter().filter(|r| !seen.contains(r)));
         }
@@ -971,8 +1014,20 @@ mod tests {
         assert_eq!(d.to_aterm(rw.store_dir()), text.to_vec());
         let st = StoreState::new(Box::new(ComputeOnly::default()));
         assert!(st.derivation(&p).is_err());
-        st.remember_derivation(p.clone(), d.clone());
-        assert_eq!(st.derivation(&p)?, d);
+        assert!(st.output_names(&p).is_err());
+        st.remember_derivation(p.clone(), &d)?;
+        assert_eq!(st.output_names(&p)?, vec!["out".to_string()]);
+        assert_eq!(st.closure(&p)?, BTreeSet::from([p.clone()]));
+        // the hash is memoised: a resolver is never asked for it
+        let h = st.with_resolver(|_, c| c.get(&p).cloned());
+        let direct = nix_derivation::hash_modulo::hash_derivation_modulo(
+            &d,
+            rw.store_dir(),
+            false,
+            &mut nix_derivation::hash_modulo::NoInputs,
+            &mut DrvHashCache::new(),
+        )?;
+        assert_eq!(h, Some(direct));
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use nix_eval::instantiate;
 use nix_eval::store::{EvalStore, StoreBackend};
 use nix_eval::value::Context;
 use nix_eval::{Error, Evaluator, Value};
+use nix_store::store::local::LocalStore;
 
 use crate::util::{arg_str, CmdError, CmdResult};
 
@@ -246,6 +247,7 @@ fn process(
 }
 
 fn run(o: &Opts) -> CmdResult {
+    let mut deferred: Option<Arc<LocalStore>> = None;
     let remote = std::env::var("NIX_REMOTE").is_ok_and(|r| !r.is_empty());
     // CppNix's settings.readOnlyMode: `--eval` without `--read-write-mode`, or `--readonly-mode`
     let read_only = o.read_only || (o.eval && !o.read_write);
@@ -264,16 +266,24 @@ fn run(o: &Opts) -> CmdResult {
             StoreBackend::read_only(Arc::new(local)).with_real_store_dir(real),
         ))
     } else {
-        let local = super::store::cppnix_store(o.store.as_deref())?;
+        let local = Arc::new(super::store::cppnix_store(o.store.as_deref())?);
+        // The `.drv` files are registered in batches; `run_on` registers what is waiting
+        // before it prints any path, so every printed path is valid (as CppNix's).
+        local.set_deferred_registration(true)?;
+        deferred = Some(local.clone());
         let real = local.layout().real_store_dir();
-        let mut backend = StoreBackend::read_write(Arc::new(local)).with_real_store_dir(real);
+        let mut backend = StoreBackend::read_write(local).with_real_store_dir(real);
         if !o.substituters.is_empty() {
             backend = backend.with_substituters(substituters(o)?);
         }
         Some(Box::new(backend))
     };
     let mut ev = build_evaluator(o, store);
-    ev.with_big_stack(|ev| run_on(ev, o))
+    let code = ev.with_big_stack(|ev| run_on(ev, o, deferred.as_deref()))?;
+    if let Some(local) = &deferred {
+        local.set_deferred_registration(false)?;
+    }
+    Ok(code)
 }
 
 /// The binary caches of `--option substituters` (nix.conf is not read), trusting
@@ -328,11 +338,6 @@ fn instantiate(
             out.extend_from_slice(format!("!{}", inst.output_name).as_bytes());
         }
         out.push(b'\n');
-        let stdout = std::io::stdout();
-        let mut lock = stdout.lock();
-        let _ = lock.write_all(out);
-        let _ = lock.flush();
-        out.clear();
     }
     Ok(())
 }
@@ -394,7 +399,16 @@ fn add_root(o: &Opts, drv_path: &str, name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
-fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
+fn run_on(ev: &mut Evaluator, o: &Opts, deferred: Option<&LocalStore>) -> CmdResult {
+    // Registers the deferred paths, so that what is printed next is valid.
+    let settle = || -> Result<(), Error> {
+        match deferred {
+            Some(local) => local
+                .flush_registrations()
+                .map_err(|e| Error::new(nix_eval::ErrorKind::Io, e.to_string())),
+            None => Ok(()),
+        }
+    };
     let mut out = Vec::new();
     let mut root_nr = 0usize;
     let result = (|| -> Result<(), Error> {
@@ -435,6 +449,7 @@ fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
                     instantiate(ev, o, &v, &auto, &mut out, &mut root_nr)?;
                 }
             }
+            settle()?;
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             let _ = lock.write_all(&out);
@@ -446,6 +461,9 @@ fn run_on(ev: &mut Evaluator, o: &Opts) -> CmdResult {
     match result {
         Ok(()) => Ok(0),
         Err(e) => {
+            if let Err(f) = settle() {
+                eprintln!("error: {}", f.message());
+            }
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             let _ = lock.write_all(&out);

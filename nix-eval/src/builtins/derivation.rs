@@ -313,11 +313,8 @@ fn derivation_strict(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Re
             let sp = dir.parse_path(p).map_err(|x| Error::eval(x.to_string()))?;
             for j in store.closure(&sp)? {
                 if j.name().ends_with(".drv") {
-                    let jd = store.derivation(&j)?;
-                    drv.input_drvs
-                        .entry(j.clone())
-                        .or_default()
-                        .extend(jd.outputs.keys().cloned());
+                    let outputs = store.output_names(&j)?;
+                    drv.input_drvs.entry(j.clone()).or_default().extend(outputs);
                 }
                 drv.input_srcs.insert(j);
             }
@@ -416,7 +413,7 @@ fn derivation_strict(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Re
     let drv_path = store
         .backend()
         .add_text(file.path.name(), &file.contents, &file.references)?;
-    store.remember_derivation(drv_path.clone(), drv.clone());
+    store.remember_derivation(drv_path.clone(), &drv)?;
     let drv_path_s = dir.display(&drv_path);
 
     let mut b = AttrsBuilder::with_capacity(1 + drv.outputs.len());

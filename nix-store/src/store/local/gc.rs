@@ -353,6 +353,9 @@ impl LocalStore {
         opts: &GcOptions,
         log: &mut dyn FnMut(&str),
     ) -> Result<GcResult, GcError> {
+        // Deferred objects hold `gc.lock` shared: register them and let it go first.
+        self.settle()?;
+        self.forget_registered();
         let _gc = PathLock::acquire(&self.layout().gc_lock(), LockMode::Wait, OnRelease::Keep)
             .map_err(StoreError::from)?
             .expect("a blocking lock always returns a lock");

@@ -21,6 +21,18 @@
 //! and a batch ([`LocalStore::add_many`], which `nix-store --add A B C…` uses) moves up to
 //! [`BATCH_CHUNK`] objects into place, syncs the store's file system once (`syncfs`), and
 //! then registers them all in one transaction.
+//!
+//! Deferred registration ([`LocalStore::set_deferred_registration`], which `nix-instantiate`
+//! uses for the many small `.drv` files it writes): with [`Durability::CppNix`], adds still
+//! move each object into place at once (its files can be read, and this store object answers
+//! [`Store::is_valid_path`] and [`Store::query_path_info`] for it), but the database
+//! registration waits and is done for up to [`BATCH_CHUNK`] objects in one transaction: when
+//! that many are waiting, before any other query, on [`LocalStore::flush_registrations`],
+//! when deferring is turned off, and when the store is dropped. Until then the objects keep
+//! their `<path>.lock` locks, their temp roots and the shared `gc.lock` lock, so a concurrent
+//! add of the same path waits and a garbage collection cannot delete them. One transaction
+//! per object is what made adding hundreds of derivations slow (each commit writes the
+//! changed database pages to the write-ahead log again).
 
 pub mod db;
 pub mod gc;
@@ -28,7 +40,7 @@ pub mod layout;
 pub mod lock;
 mod runtime_roots;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -56,6 +68,51 @@ pub struct LocalStore {
     roots_socket: Mutex<Option<std::os::unix::net::UnixStream>>,
     counter: AtomicU64,
     durability: Durability,
+    deferred: Mutex<Deferred>,
+    /// Paths this store object registered: they are temp roots of this process, so no
+    /// garbage collection removes them while it lives, and their validity needs no query
+    /// (emptied by this object's own deletions: [`Store::delete_path`], `verify`, `gc`).
+    registered: Mutex<HashSet<StorePath>>,
+}
+
+/// Objects moved into place and waiting for their registration.
+#[derive(Debug, Default)]
+struct Batch {
+    pending: Vec<Pending>,
+    paths: HashSet<StorePath>,
+}
+
+impl Batch {
+    fn contains(&self, path: &StorePath) -> bool {
+        self.paths.contains(path)
+    }
+
+    fn push(&mut self, p: Pending) {
+        self.paths.insert(p.info.path.clone());
+        self.pending.push(p);
+    }
+
+    fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    fn take(&mut self) -> Vec<Pending> {
+        self.paths.clear();
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// The state of deferred registration (see the module docs).
+#[derive(Debug, Default)]
+struct Deferred {
+    on: bool,
+    batch: Batch,
+    /// Whether this batch holds one count of the shared `gc.lock` lock.
+    holds_gc: bool,
 }
 
 /// How many objects [`LocalStore::add_many`] moves into place before it syncs and registers
@@ -130,17 +187,7 @@ struct GcGuard<'a> {
 
 impl Drop for GcGuard<'_> {
     fn drop(&mut self) {
-        let mut g = self
-            .store
-            .gc_shared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        g.holders = g.holders.saturating_sub(1);
-        if g.holders == 0 {
-            if let Some(f) = &g.file {
-                let _ = lock::flock(f, lock::FlockOperation::Unlock);
-            }
-        }
+        self.store.gc_release();
     }
 }
 
@@ -148,6 +195,9 @@ impl Drop for GcGuard<'_> {
 #[derive(Debug)]
 struct Pending {
     info: ValidPathInfo,
+    /// The outputs of a `.drv` text object, read from its contents when it was prepared
+    /// (`None`: read them from the file at registration).
+    drv_outputs: Option<Vec<(String, String)>>,
     _lock: PathLock,
 }
 
@@ -200,6 +250,8 @@ impl LocalStore {
             roots_socket: Mutex::new(None),
             counter: AtomicU64::new(0),
             durability: Durability::default(),
+            deferred: Mutex::new(Deferred::default()),
+            registered: Mutex::new(HashSet::new()),
         })
     }
 
@@ -308,7 +360,12 @@ impl LocalStore {
         PathRow {
             path: self.store_dir.display(&info.path),
             hash: info.nar_hash.to_typed_base16(),
-            registration_time: info.registration_time,
+            // as CppNix: an info without a registration time is registered now
+            registration_time: if info.registration_time == 0 {
+                now_secs()
+            } else {
+                info.registration_time
+            },
             deriver: info.deriver.as_ref().map(|d| self.store_dir.display(d)),
             nar_size: Some(info.nar_size as i64),
             ultimate: info.ultimate,
@@ -343,6 +400,12 @@ impl LocalStore {
     /// file stays open for the store's lifetime; the lock is released when the last guard of
     /// this process is dropped.
     fn gc_shared_lock(&self) -> Result<GcGuard<'_>, StoreError> {
+        self.gc_hold()?;
+        Ok(GcGuard { store: self })
+    }
+
+    /// Counts one more holder of the shared `gc.lock` lock, taking it for the first.
+    fn gc_hold(&self) -> Result<(), StoreError> {
         let mut g = self.gc_shared.lock().unwrap_or_else(|e| e.into_inner());
         if g.holders == 0 {
             let p = self.layout.gc_lock();
@@ -350,7 +413,98 @@ impl LocalStore {
             lock::flock(f, lock::FlockOperation::LockShared).map_err(io_err("cannot lock", &p))?;
         }
         g.holders += 1;
-        Ok(GcGuard { store: self })
+        Ok(())
+    }
+
+    /// Counts one holder less, unlocking `gc.lock` after the last.
+    fn gc_release(&self) {
+        let mut g = self.gc_shared.lock().unwrap_or_else(|e| e.into_inner());
+        g.holders = g.holders.saturating_sub(1);
+        if g.holders == 0 {
+            if let Some(f) = &g.file {
+                let _ = lock::flock(f, lock::FlockOperation::Unlock);
+            }
+        }
+    }
+
+    fn deferred(&self) -> std::sync::MutexGuard<'_, Deferred> {
+        // The batch stays consistent across a panic (pushes are single operations).
+        self.deferred.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Turns deferred registration on or off (see the module docs). Turning it off registers
+    /// what is waiting. With [`Durability::Full`] adds are never deferred.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::collections::BTreeSet;
+    /// use nix_store::store::local::LocalStore;
+    /// use nix_store::store::Store;
+    ///
+    /// let root = tempfile::tempdir()?;
+    /// let store = LocalStore::open(root.path())?;
+    /// store.set_deferred_registration(true)?;
+    /// let a = store.add_text("a", b"one", &BTreeSet::new())?;
+    /// assert!(store.is_valid_path(&a)?); // this store object knows it already
+    /// assert!(!LocalStore::open(root.path())?.is_valid_path(&a)?); // not registered yet
+    /// store.flush_registrations()?;
+    /// assert!(LocalStore::open(root.path())?.is_valid_path(&a)?);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`LocalStore::flush_registrations`].
+    pub fn set_deferred_registration(&self, on: bool) -> Result<(), StoreError> {
+        let mut d = self.deferred();
+        d.on = on;
+        if !on {
+            self.flush_deferred(&mut d)?;
+        }
+        Ok(())
+    }
+
+    /// Registers the objects whose registration was deferred, in one transaction.
+    ///
+    /// # Errors
+    /// Database errors; the objects stay unregistered then (and their locks are released).
+    pub fn flush_registrations(&self) -> Result<(), StoreError> {
+        let mut d = self.deferred();
+        self.flush_deferred(&mut d)
+    }
+
+    fn flush_deferred(&self, d: &mut Deferred) -> Result<(), StoreError> {
+        let r = self.flush(&mut d.batch, SyncMode::None);
+        if d.holds_gc {
+            d.holds_gc = false;
+            self.gc_release();
+        }
+        r
+    }
+
+    /// Registers deferred objects before a query that the database answers.
+    fn settle(&self) -> Result<(), StoreError> {
+        let mut d = self.deferred();
+        if d.batch.is_empty() {
+            return Ok(());
+        }
+        self.flush_deferred(&mut d)
+    }
+
+    /// Whether the database has `path` (not looking at deferred objects).
+    fn db_valid(&self, path: &StorePath) -> Result<bool, StoreError> {
+        if self.registered().contains(path) {
+            return Ok(true);
+        }
+        Ok(self.db().is_valid(&self.store_dir.display(path))?)
+    }
+
+    fn registered(&self) -> std::sync::MutexGuard<'_, HashSet<StorePath>> {
+        self.registered.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets which paths this object registered, before it deletes any.
+    pub(crate) fn forget_registered(&self) {
+        self.registered().clear();
     }
 
     /// Records `path` as a temporary root of this process (`temproots/<pid>`), which the
@@ -468,9 +622,10 @@ impl LocalStore {
         &self,
         tmp: &Path,
         info: ValidPathInfo,
-        pending: &[Pending],
+        drv_outputs: Option<Vec<(String, String)>>,
+        pending: &Batch,
     ) -> Result<Placed, StoreError> {
-        let result = self.place_inner(tmp, info, pending);
+        let result = self.place_inner(tmp, info, drv_outputs, pending);
         if std::fs::symlink_metadata(tmp).is_ok() {
             let _ = remove_tree(tmp);
         }
@@ -481,11 +636,12 @@ impl LocalStore {
         &self,
         tmp: &Path,
         info: ValidPathInfo,
-        pending: &[Pending],
+        drv_outputs: Option<Vec<(String, String)>>,
+        pending: &Batch,
     ) -> Result<Placed, StoreError> {
         let path = info.path.clone();
         self.add_temp_root(&path)?;
-        let is_pending = |p: &StorePath| pending.iter().any(|x| &x.info.path == p);
+        let is_pending = |p: &StorePath| pending.contains(p);
         // We hold its lock already: locking it again through another file would deadlock.
         if is_pending(&path) {
             return Ok(Placed::Present(path));
@@ -495,11 +651,11 @@ impl LocalStore {
         lock_name.push(".lock");
         let lock = PathLock::acquire(Path::new(&lock_name), LockMode::Wait, OnRelease::Delete)?
             .expect("a blocking lock always returns a lock");
-        if self.is_valid_path(&path)? {
+        if self.db_valid(&path)? {
             return Ok(Placed::Present(path));
         }
         for r in &info.references {
-            if r != &path && !is_pending(r) && !self.is_valid_path(r)? {
+            if r != &path && !is_pending(r) && !self.db_valid(r)? {
                 return Err(StoreError::MissingReference {
                     path: self.store_dir.display(&path),
                     reference: self.store_dir.display(r),
@@ -510,16 +666,20 @@ impl LocalStore {
             remove_tree(&real)?;
         }
         std::fs::rename(tmp, &real).map_err(io_err("cannot move into place", &real))?;
-        Ok(Placed::Moved(Box::new(Pending { info, _lock: lock })))
+        Ok(Placed::Moved(Box::new(Pending {
+            info,
+            drv_outputs,
+            _lock: lock,
+        })))
     }
 
     /// Makes the pending objects durable and registers them in one transaction; their locks
     /// are released afterwards (also on failure, leaving them unregistered).
-    fn flush(&self, pending: &mut Vec<Pending>, sync: SyncMode) -> Result<(), StoreError> {
+    fn flush(&self, pending: &mut Batch, sync: SyncMode) -> Result<(), StoreError> {
         if pending.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(pending);
+        let batch = pending.take();
         let dir = self.layout.real_store_dir();
         match sync {
             SyncMode::None => {}
@@ -536,9 +696,14 @@ impl LocalStore {
         let rows: Vec<PathRow> = batch.iter().map(|p| self.row_from_info(&p.info)).collect();
         let drv: Vec<_> = batch
             .iter()
-            .flat_map(|p| self.drv_outputs_of(&p.info.path, &self.real_path(&p.info.path)))
+            .flat_map(|p| match &p.drv_outputs {
+                Some(outs) => vec![(self.store_dir.display(&p.info.path), outs.clone())],
+                None => self.drv_outputs_of(&p.info.path, &self.real_path(&p.info.path)),
+            })
             .collect();
         self.db().register(&rows, &drv)?;
+        self.registered()
+            .extend(batch.into_iter().map(|p| p.info.path));
         Ok(())
     }
 
@@ -598,15 +763,22 @@ impl LocalStore {
         sync: SyncMode,
         on_added: &mut dyn FnMut(usize, &StorePath),
     ) -> Result<Vec<StorePath>, StoreError> {
+        let mut deferred = self.deferred();
+        let defer = deferred.on && sync == SyncMode::None;
         let _gc = self.gc_shared_lock()?;
         let mut out: Vec<StorePath> = Vec::with_capacity(items.len());
         let mut reported = 0;
-        let mut pending: Vec<Pending> = Vec::new();
+        let mut local = Batch::default();
+        let pending = if defer {
+            &mut deferred.batch
+        } else {
+            &mut local
+        };
         for item in items {
-            match self.add_item(item, sync, &mut pending) {
+            match self.add_item(item, sync, pending) {
                 Ok(p) => out.push(p),
                 Err(e) => {
-                    self.flush(&mut pending, sync)?;
+                    self.flush(pending, sync)?;
                     for (i, p) in out.iter().enumerate().skip(reported) {
                         on_added(i, p);
                     }
@@ -614,14 +786,21 @@ impl LocalStore {
                 }
             }
             if pending.len() >= BATCH_CHUNK {
-                self.flush(&mut pending, sync)?;
+                self.flush(pending, sync)?;
                 for (i, p) in out.iter().enumerate().skip(reported) {
                     on_added(i, p);
                 }
                 reported = out.len();
             }
         }
-        self.flush(&mut pending, sync)?;
+        if defer {
+            if !deferred.batch.is_empty() && !deferred.holds_gc {
+                self.gc_hold()?;
+                deferred.holds_gc = true;
+            }
+        } else {
+            self.flush(&mut local, sync)?;
+        }
         for (i, p) in out.iter().enumerate().skip(reported) {
             on_added(i, p);
         }
@@ -634,17 +813,10 @@ impl LocalStore {
         &self,
         item: &AddItem<'_>,
         sync: SyncMode,
-        pending: &mut Vec<Pending>,
+        pending: &mut Batch,
     ) -> Result<StorePath, StoreError> {
         let fsync = sync == SyncMode::PerPath;
-        let tmp = self.temp_dir();
-        let prepared = match *item {
-            AddItem::Path {
-                name,
-                source,
-                options,
-                references,
-            } => self.prepare_path(name, source, options, references, &tmp, fsync),
+        let (name, source, options, references) = match *item {
             AddItem::Text {
                 name,
                 contents,
@@ -653,12 +825,20 @@ impl LocalStore {
                 let hash = Hash::digest_bytes(HashAlgo::Sha256, contents);
                 let path = self.store_dir.make_text_path(name, &hash, references)?;
                 self.add_temp_root(&path)?;
-                if pending.iter().any(|p| p.info.path == path) || self.is_valid_path(&path)? {
+                if pending.contains(&path) || self.db_valid(&path)? {
                     return Ok(path);
                 }
-                self.prepare_text(path, hash, contents, references, &tmp, fsync)
+                return self.add_text_in_place(path, hash, contents, references, fsync, pending);
             }
+            AddItem::Path {
+                name,
+                source,
+                options,
+                references,
+            } => (name, source, options, references),
         };
+        let tmp = self.temp_dir();
+        let prepared = self.prepare_path(name, source, options, references, &tmp, fsync);
         let info = match prepared {
             Ok(info) => info,
             Err(e) => {
@@ -666,7 +846,7 @@ impl LocalStore {
                 return Err(e);
             }
         };
-        match self.place(&tmp, info, pending)? {
+        match self.place(&tmp, info, None, pending)? {
             Placed::Present(p) => Ok(p),
             Placed::Moved(p) => {
                 let path = p.info.path.clone();
@@ -732,20 +912,50 @@ impl LocalStore {
         })
     }
 
-    fn prepare_text(
+    /// Writes a text object straight to its place under its `<path>.lock` (as CppNix's
+    /// `addTextToStore`: no temporary file and rename; until registration an interrupted
+    /// write is an unregistered object, which the next add replaces) and pushes it onto
+    /// `pending`.
+    fn add_text_in_place(
         &self,
         path: StorePath,
         hash: Hash,
         contents: &[u8],
         references: &BTreeSet<StorePath>,
-        tmp: &Path,
         fsync: bool,
-    ) -> Result<ValidPathInfo, StoreError> {
-        write_file(tmp, contents, fsync)?;
-        canonicalise(tmp)?;
-        let (nar_hash, nar_size, _) = self.hash_nar_of(tmp, None)?;
-        Ok(ValidPathInfo {
-            path,
+        pending: &mut Batch,
+    ) -> Result<StorePath, StoreError> {
+        let real = self.real_path(&path);
+        let mut lock_name = real.as_os_str().to_os_string();
+        lock_name.push(".lock");
+        let lock = PathLock::acquire(Path::new(&lock_name), LockMode::Wait, OnRelease::Delete)?
+            .expect("a blocking lock always returns a lock");
+        if self.db_valid(&path)? {
+            return Ok(path);
+        }
+        for r in references {
+            if r != &path && !pending.contains(r) && !self.db_valid(r)? {
+                return Err(StoreError::MissingReference {
+                    path: self.store_dir.display(&path),
+                    reference: self.store_dir.display(r),
+                });
+            }
+        }
+        if std::fs::symlink_metadata(&real).is_ok() {
+            remove_tree(&real)?;
+        }
+        if let Err(e) = write_canonical_file(&real, contents, fsync) {
+            let _ = std::fs::remove_file(&real);
+            return Err(e);
+        }
+        let (nar_hash, nar_size) = regular_file_nar_hash(contents);
+        let drv_outputs = if path.name().ends_with(".drv") {
+            parse_drv_outputs(contents)
+        } else {
+            None
+        };
+        let info = ValidPathInfo {
+            path: path.clone(),
             deriver: None,
             nar_hash,
             references: references.clone(),
@@ -754,7 +964,13 @@ impl LocalStore {
             ultimate: false,
             sigs: Vec::new(),
             ca: Some(ContentAddress::Text(hash)),
-        })
+        };
+        pending.push(Pending {
+            info,
+            drv_outputs,
+            _lock: lock,
+        });
+        Ok(path)
     }
 
     fn drv_outputs_of(
@@ -780,6 +996,7 @@ impl LocalStore {
     /// # Errors
     /// Database errors; an invalid reference.
     pub fn register_valid_paths(&self, infos: &[ValidPathInfo]) -> Result<(), StoreError> {
+        self.settle()?;
         let rows: Vec<PathRow> = infos.iter().map(|i| self.row_from_info(i)).collect();
         let drv: Vec<_> = infos
             .iter()
@@ -830,20 +1047,32 @@ impl Store for LocalStore {
     }
 
     fn is_valid_path(&self, path: &StorePath) -> Result<bool, StoreError> {
-        Ok(self.db().is_valid(&self.store_dir.display(path))?)
+        if self.deferred().batch.contains(path) {
+            return Ok(true);
+        }
+        self.db_valid(path)
     }
 
     fn query_path_info(&self, path: &StorePath) -> Result<Option<ValidPathInfo>, StoreError> {
+        {
+            let d = self.deferred();
+            if d.batch.contains(path) {
+                let p = d.batch.pending.iter().find(|p| &p.info.path == path);
+                return Ok(p.map(|p| p.info.clone()));
+            }
+        }
         let row = self.db().query_path(&self.store_dir.display(path))?;
         row.map(|r| self.info_from_row(r)).transpose()
     }
 
     fn query_referrers(&self, path: &StorePath) -> Result<BTreeSet<StorePath>, StoreError> {
+        self.settle()?;
         let rows = self.db().referrers(&self.store_dir.display(path))?;
         rows.iter().map(|p| self.parse_full(p)).collect()
     }
 
     fn query_valid_derivers(&self, path: &StorePath) -> Result<BTreeSet<StorePath>, StoreError> {
+        self.settle()?;
         let rows = self.db().valid_derivers(&self.store_dir.display(path))?;
         rows.iter().map(|p| self.parse_full(p)).collect()
     }
@@ -852,6 +1081,7 @@ impl Store for LocalStore {
         &self,
         drv: &StorePath,
     ) -> Result<BTreeMap<String, StorePath>, StoreError> {
+        self.settle()?;
         let rows = self.db().derivation_outputs(&self.store_dir.display(drv))?;
         rows.into_iter()
             .map(|(n, p)| Ok((n, self.parse_full(&p)?)))
@@ -859,6 +1089,7 @@ impl Store for LocalStore {
     }
 
     fn query_path_from_hash_part(&self, hash_part: &str) -> Result<Option<StorePath>, StoreError> {
+        self.settle()?;
         let prefix = format!("{}/{hash_part}", self.store_dir.as_str());
         let found = self.db().path_from_prefix(&prefix)?;
         found
@@ -868,6 +1099,7 @@ impl Store for LocalStore {
     }
 
     fn query_all_valid_paths(&self) -> Result<BTreeSet<StorePath>, StoreError> {
+        self.settle()?;
         let rows = self.db().all_paths()?;
         rows.iter().map(|p| self.parse_full(p)).collect()
     }
@@ -905,9 +1137,11 @@ impl Store for LocalStore {
     }
 
     fn add_nar(&self, info: &ValidPathInfo, nar: &mut dyn Read) -> Result<(), StoreError> {
+        let mut deferred = self.deferred();
+        let defer = deferred.on && self.single_sync() == SyncMode::None;
         let _gc = self.gc_shared_lock()?;
         self.add_temp_root(&info.path)?;
-        if self.is_valid_path(&info.path)? {
+        if deferred.batch.contains(&info.path) || self.db_valid(&info.path)? {
             return Ok(());
         }
         // Restore straight from the stream into a temporary directory, hashing the bytes as
@@ -948,8 +1182,21 @@ impl Store for LocalStore {
         }
         let mut info = info.clone();
         info.nar_size = size;
-        let mut pending = Vec::new();
-        if let Placed::Moved(p) = self.place(&tmp, info, &pending)? {
+        if defer {
+            if let Placed::Moved(p) = self.place(&tmp, info, None, &deferred.batch)? {
+                deferred.batch.push(*p);
+            }
+            if deferred.batch.len() >= BATCH_CHUNK {
+                return self.flush(&mut deferred.batch, SyncMode::None);
+            }
+            if !deferred.batch.is_empty() && !deferred.holds_gc {
+                self.gc_hold()?;
+                deferred.holds_gc = true;
+            }
+            return Ok(());
+        }
+        let mut pending = Batch::default();
+        if let Placed::Moved(p) = self.place(&tmp, info, None, &pending)? {
             pending.push(*p);
         }
         self.flush(&mut pending, self.single_sync())
@@ -964,6 +1211,8 @@ impl Store for LocalStore {
     }
 
     fn delete_path(&self, path: &StorePath) -> Result<(), StoreError> {
+        self.settle()?;
+        self.forget_registered();
         let full = self.store_dir.display(path);
         if !self.is_valid_path(path)? {
             return Err(self.invalid(path));
@@ -983,6 +1232,8 @@ impl Store for LocalStore {
     }
 
     fn verify(&self, check_contents: bool, repair: bool) -> Result<VerifyReport, StoreError> {
+        self.settle()?;
+        self.forget_registered();
         let mut report = VerifyReport {
             db_problems: self.db().check()?,
             ..VerifyReport::default()
@@ -1026,6 +1277,38 @@ impl Store for LocalStore {
     }
 }
 
+impl Drop for LocalStore {
+    fn drop(&mut self) {
+        // Deferred objects are in place: register them (errors cannot be reported here; the
+        // objects then stay unregistered, as after a killed process).
+        let _ = self.flush_registrations();
+    }
+}
+
+/// The SHA-256 and size of the NAR of one regular, non-executable file with `contents`
+/// (what `dump_path` of a text object gives), without reading it back.
+fn regular_file_nar_hash(contents: &[u8]) -> (Hash, u64) {
+    let mut head = Vec::with_capacity(96);
+    for t in [
+        &b"nix-archive-1"[..],
+        b"(",
+        b"type",
+        b"regular",
+        b"contents",
+    ] {
+        super::put_str(&mut head, t);
+    }
+    head.extend_from_slice(&(contents.len() as u64).to_le_bytes());
+    let mut tail = vec![0u8; (8 - contents.len() % 8) % 8];
+    super::put_str(&mut tail, b")");
+    let mut h = Hasher::new(HashAlgo::Sha256);
+    h.update(&head);
+    h.update(contents);
+    h.update(&tail);
+    let size = (head.len() + contents.len() + tail.len()) as u64;
+    (h.finish(), size)
+}
+
 /// Parses the output list of a `.drv` ATerm: `Derive([("out","/nix/store/…","",""),…],…`.
 fn parse_drv_outputs(text: &[u8]) -> Option<Vec<(String, String)>> {
     let text = std::str::from_utf8(text).ok()?;
@@ -1057,10 +1340,31 @@ fn parse_drv_outputs(text: &[u8]) -> Option<Vec<(String, String)>> {
     }
 }
 
-fn write_file(path: &Path, contents: &[u8], fsync: bool) -> Result<(), StoreError> {
+/// Writes a new regular file already canonical (mode `0444`, times 1) through its open
+/// descriptor, without looking its path up again.
+fn write_canonical_file(path: &Path, contents: &[u8], fsync: bool) -> Result<(), StoreError> {
     let mut f = create_file(path, 0o444)?;
     f.write_all(contents)
         .map_err(io_err("cannot write", path))?;
+    // the mode given at creation is reduced by the umask
+    rustix::fs::fchmod(&f, rustix::fs::Mode::from_raw_mode(0o444)).map_err(|e| StoreError::Io {
+        op: "cannot chmod",
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    let one = rustix::fs::Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    };
+    let times = rustix::fs::Timestamps {
+        last_access: one,
+        last_modification: one,
+    };
+    rustix::fs::futimens(&f, &times).map_err(|e| StoreError::Io {
+        op: "cannot set the modification time of",
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
     if fsync {
         f.sync_all().map_err(io_err("cannot sync", path))?;
     }
@@ -1216,6 +1520,100 @@ mod tests {
                 Ok(p)
             })
             .collect()
+    }
+
+    #[test]
+    fn deferred_registration_matches_immediate() -> TestResult {
+        // a derivation-like text with outputs, another referring to it, a source by NAR
+        let none = BTreeSet::new();
+        let drv = br#"Derive([("out","/nix/store/94f9f6i31zwzwbf0kclq1naqxxi4c7v9-simple","","")],[],[],"x86_64-linux","/bin/sh",[],[])"#;
+        let src = testkit::tempdir();
+        std::fs::write(src.path().join("f"), b"data")?;
+        let add_all = |store: &LocalStore| -> Result<Vec<StorePath>, StoreError> {
+            let a = store.add_text("simple.drv", drv, &none)?;
+            let b = store.add_text("b", b"refers", &BTreeSet::from([a.clone()]))?;
+            let c = store.add_path("f", &src.path().join("f"), AddOptions::default(), &none)?;
+            let again = store.add_text("simple.drv", drv, &none)?;
+            Ok(vec![a, b, c, again])
+        };
+        let d = testkit::tempdir();
+        let deferred = LocalStore::open(d.path())?;
+        deferred.set_deferred_registration(true)?;
+        let got = add_all(&deferred)?;
+        assert_eq!(got[0], got[3]);
+        // known to this store object, not yet in the database
+        assert!(deferred.is_valid_path(&got[1])?);
+        assert_eq!(
+            deferred.query_path_info(&got[1])?.map(|i| i.references),
+            Some(BTreeSet::from([got[0].clone()]))
+        );
+        assert!(!LocalStore::open(d.path())?.is_valid_path(&got[0])?);
+        // a query the database answers registers first
+        assert_eq!(
+            deferred.query_referrers(&got[0])?,
+            BTreeSet::from([got[1].clone()])
+        );
+        assert!(LocalStore::open(d.path())?.is_valid_path(&got[1])?);
+        let more = deferred.add_text("more", b"x", &none)?;
+        drop(deferred); // dropping registers the rest
+        let i = testkit::tempdir();
+        let immediate = LocalStore::open(i.path())?;
+        assert_eq!(add_all(&immediate)?, got);
+        immediate.add_text("more", b"x", &none)?;
+        let reopened = LocalStore::open(d.path())?;
+        assert!(reopened.is_valid_path(&more)?);
+        assert_eq!(
+            reopened.query_all_valid_paths()?,
+            immediate.query_all_valid_paths()?
+        );
+        for p in &got {
+            let (x, y) = (reopened.query_path_info(p)?, immediate.query_path_info(p)?);
+            assert_eq!(
+                x.map(|i| (i.nar_hash, i.nar_size, i.references, i.ca)),
+                y.map(|i| (i.nar_hash, i.nar_size, i.references, i.ca))
+            );
+        }
+        assert_eq!(
+            reopened.query_derivation_outputs(&got[0])?,
+            immediate.query_derivation_outputs(&got[0])?
+        );
+        assert!(reopened.verify(true, false)?.is_clean());
+        // no lock files or temporary files are left
+        let names: Vec<String> = std::fs::read_dir(reopened.layout().real_store_dir())?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.ends_with(".lock") && !n.starts_with(".nixrs-tmp")),
+            "{names:?}"
+        );
+        if let Some(bin) = testkit::reference("nix-store") {
+            let root = d.path().to_str().ok_or("utf8")?;
+            let out = testkit::run(&bin, ["--store", root, "--verify", "--check-contents"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("modified"));
+            let q = testkit::run(
+                &bin,
+                [
+                    "--store",
+                    root,
+                    "-q",
+                    "--references",
+                    &reopened.store_dir().display(&got[1]),
+                ],
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&q.stdout).trim(),
+                reopened.store_dir().display(&got[0])
+            );
+        }
+        Ok(())
     }
 
     #[test]
