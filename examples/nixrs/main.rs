@@ -10,6 +10,10 @@
 mod cmd;
 mod util;
 
+/// mimalloc instead of glibc malloc: the evaluator makes and frees many small objects.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::ffi::OsString;
 use std::path::Path;
 

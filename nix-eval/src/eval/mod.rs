@@ -36,6 +36,20 @@ pub const BIG_STACK: usize = 1 << 30;
 /// 10^4-deep recursion to be reused by the next one, at most ~2 MiB.
 const ENV_POOL: usize = 1 << 14;
 
+/// Stack that must be left when a call or a thunk starts evaluating; below it `stacker`
+/// switches to a new segment of [`STACK_SEGMENT`] bytes.
+const RED_ZONE: usize = 128 * 1024;
+
+/// Size of the stack segments added when deep recursion runs out of stack.
+const STACK_SEGMENT: usize = 16 * 1024 * 1024;
+
+/// The address of a local of the caller's frame (an approximation of the stack pointer).
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let here = 0u8;
+    std::ptr::addr_of!(here) as usize
+}
+
 /// Runs `f` on a stack segment of [`BIG_STACK`] bytes unless already on one.
 pub fn with_big_stack<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(BIG_STACK / 4, BIG_STACK, f)
@@ -147,6 +161,11 @@ pub struct EvalState {
     /// into the evaluator.
     pub(crate) store: Rc<crate::store::StoreState>,
     depth: usize,
+    /// The part of the current stack segment known to have at least [`RED_ZONE`] bytes
+    /// left below it: a call whose stack pointer is in `stack_floor..=stack_ceil` needs no
+    /// `stacker` check (see [`EvalState::guarded`]). Empty until the first check.
+    stack_floor: usize,
+    stack_ceil: usize,
 }
 
 impl std::fmt::Debug for EvalState {
@@ -198,6 +217,8 @@ impl EvalState {
             regex_cache: HashMap::new(),
             store: Rc::new(crate::store::StoreState::new(store)),
             depth: 0,
+            stack_floor: usize::MAX,
+            stack_ceil: 0,
         };
         crate::builtins::install(&mut st);
         st
@@ -231,6 +252,40 @@ impl EvalState {
     /// Describes a position for use inside messages (`(string):1:2`).
     pub(crate) fn describe_pos(&self, pos: Pos) -> String {
         diagnostic::describe(&self.sources, pos)
+    }
+
+    /// Runs `f` with at least [`RED_ZONE`] bytes of native stack. The common case (the stack
+    /// pointer inside the range the last `stacker` check vouched for) costs two compares
+    /// instead of a thread-local read and a call.
+    #[inline(always)]
+    fn guarded<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let sp = stack_pointer();
+        if sp >= self.stack_floor && sp <= self.stack_ceil {
+            return f(self);
+        }
+        self.guarded_slow(f)
+    }
+
+    #[inline(never)]
+    fn guarded_slow<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = (self.stack_floor, self.stack_ceil);
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            let sp = stack_pointer();
+            // the range of this segment where RED_ZONE bytes are still left below
+            match stacker::remaining_stack() {
+                Some(left) if left > RED_ZONE && sp > left - RED_ZONE => {
+                    self.stack_floor = sp - (left - RED_ZONE);
+                    self.stack_ceil = sp;
+                }
+                _ => {
+                    self.stack_floor = usize::MAX;
+                    self.stack_ceil = 0;
+                }
+            }
+            f(self)
+        });
+        (self.stack_floor, self.stack_ceil) = saved;
+        r
     }
 
     // ----- thunks and forcing -----
@@ -309,8 +364,16 @@ impl EvalState {
     /// Forces a thunk, updating it in place.
     #[inline]
     pub(crate) fn force_thunk(&mut self, t: &Thunk) -> Result<Value> {
-        if let ThunkState::Done(v) = &*t.0.borrow() {
-            return Ok(v.clone());
+        if let Ok(mut b) = t.0.try_borrow_mut() {
+            match &mut *b {
+                ThunkState::Done(v) => return Ok(v.clone()),
+                ThunkState::Eager(v) => {
+                    let v = std::mem::replace(v, Value::Null);
+                    *b = ThunkState::Done(v.clone());
+                    return Ok(v);
+                }
+                _ => {}
+            }
         }
         self.force_thunk_slow(t)
     }
@@ -339,9 +402,9 @@ impl EvalState {
         let res = if self.depth > MAX_DEPTH {
             Err(Error::new(ErrorKind::StackOverflow, "stack overflow"))
         } else {
-            stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || match &state {
-                ThunkState::Pending(env, e) => self.eval(env, e),
-                ThunkState::Apply(f, a) => self.call_value(f, a.clone(), None),
+            self.guarded(|st| match &state {
+                ThunkState::Pending(env, e) => st.eval(env, e),
+                ThunkState::Apply(f, a) => st.call_value(f, a.clone(), None),
                 ThunkState::Done(v) | ThunkState::Eager(v) => Ok(v.clone()),
                 ThunkState::Blackhole => Ok(Value::Null),
             })
@@ -735,21 +798,19 @@ impl EvalState {
                 };
                 rest = &args[op.arity..];
             }
-        } else if let (Value::Lambda(c), [a, b, ..]) = (&f, args) {
+        } else if let (Value::Lambda(_), [a, b, ..]) = (&f, args) {
             let x = self.delay(env, a);
             let y = self.delay(env, b);
-            let c = c.clone();
-            f = self.call_lambda2(&c, x, y, Some(pos))?;
+            if let Value::Lambda(c) = std::mem::replace(&mut f, Value::Null) {
+                f = self.call_lambda2(&c, x, y, Some(pos))?;
+            }
             rest = &args[2..];
         }
         for a in rest {
             let arg = self.delay(env, a);
-            f = match &f {
-                Value::Lambda(c) => {
-                    let c = c.clone();
-                    self.call_lambda(&c, arg, Some(pos))?
-                }
-                _ => self.call_value(&f, arg, Some(pos))?,
+            f = match std::mem::replace(&mut f, Value::Null) {
+                Value::Lambda(c) => self.call_lambda(&c, arg, Some(pos))?,
+                g => self.call_value(&g, arg, Some(pos))?,
             };
         }
         Ok(f)
@@ -838,9 +899,7 @@ impl EvalState {
                         );
                     }
                     let body = &inner.body;
-                    let r = stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || {
-                        self.eval(&env2, body)
-                    });
+                    let r = self.guarded(|st| st.eval(&env2, body));
                     self.depth -= 1;
                     self.release_env(env2);
                     return r;
@@ -979,7 +1038,7 @@ impl EvalState {
             return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
         }
         let body = &lambda.body;
-        let r = stacker::maybe_grow(128 * 1024, 16 * 1024 * 1024, || self.eval(&new, body));
+        let r = self.guarded(|st| st.eval(&new, body));
         self.depth -= 1;
         self.release_env(new);
         match r {
