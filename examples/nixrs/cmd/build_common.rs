@@ -1,0 +1,150 @@
+//! What `nix-store -r`/`nixrs build` ([`super::build`]) and `nix-build` ([`super::nix_build`])
+//! share: the realisation options from the environment, the build flags (`-j`, `--cores`,
+//! `-k`, `-K`, `-Q`, `--sandbox`, `--no-sandbox`, `--option NAME VALUE`), and the progress
+//! printed on standard error with CppNix's failure messages.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use nix_derivation::build::builder::{BuildError, BuildOptions};
+use nix_derivation::build::realise::{
+    realise, BuildObserver, RealiseOptions, Realised, SandboxMode,
+};
+use nix_store::store::local::LocalStore;
+use nix_store::store::Store;
+use nix_store::store_path::{StoreDir, StorePath};
+
+use super::build::{describe, report};
+use crate::util::CmdError;
+
+/// The realisation options before any flag: build directories in `TMPDIR` (else `/tmp`), and
+/// this process's environment for the builders' impure variables.
+pub(crate) fn realise_options() -> RealiseOptions {
+    use std::os::unix::ffi::OsStrExt;
+    RealiseOptions {
+        build_dir_parent: std::env::temp_dir(),
+        build: BuildOptions {
+            impure_env: std::env::vars_os()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A job or core count: a number or `auto` (the available parallelism).
+pub(crate) fn jobs(v: &str) -> Result<usize, CmdError> {
+    if v == "auto" {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    }
+    v.parse()
+        .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
+}
+
+/// Handles one build flag `flag` if it is one of those shared by the build commands, taking
+/// its values from `value(long flag name, number of values the flag takes)`. Returns whether
+/// `flag` was one of them.
+///
+/// `--option` sets `max-jobs`, `cores`, `keep-going`, `keep-failed` and `sandbox` (`true` and
+/// `relaxed` require the sandbox, as `__noChroot` is not supported; an invalid value gets
+/// CppNix's warning and changes nothing); other settings are accepted and ignored.
+pub(crate) fn parse_flag(
+    flag: &str,
+    options: &mut RealiseOptions,
+    quiet: &mut bool,
+    value: &mut dyn FnMut(&str, usize) -> Result<String, CmdError>,
+) -> Result<bool, CmdError> {
+    match flag {
+        "-j" | "--max-jobs" => options.max_jobs = jobs(&value("--max-jobs", 1)?)?,
+        "--cores" => options.build.cores = jobs(&value("--cores", 1)?)?,
+        "-k" | "--keep-going" => options.keep_going = true,
+        "-K" | "--keep-failed" => options.keep_failed = true,
+        "-Q" | "--no-build-output" | "--quiet" => *quiet = true,
+        "--sandbox" => options.sandbox = SandboxMode::Enabled,
+        "--no-sandbox" => options.sandbox = SandboxMode::Disabled,
+        "--option" => {
+            let name = value("--option", 2)?;
+            let v = value("--option", 2)?;
+            match name.as_str() {
+                "max-jobs" => options.max_jobs = jobs(&v)?,
+                "cores" => options.build.cores = jobs(&v)?,
+                "keep-going" => options.keep_going = v == "true",
+                "keep-failed" => options.keep_failed = v == "true",
+                "sandbox" => match v.as_str() {
+                    "true" | "relaxed" => options.sandbox = SandboxMode::Enabled,
+                    "false" => options.sandbox = SandboxMode::Disabled,
+                    // CppNix warns and keeps the setting as it was.
+                    _ => eprintln!("warning: error: option 'sandbox' has invalid value '{v}'"),
+                },
+                _ => {}
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Prints build progress and logs on standard error, as CppNix does.
+pub(crate) struct Progress {
+    /// `-Q`: no build logs (a failed builder's message then ends with its log tail).
+    pub(crate) quiet: bool,
+    /// For the paths in messages.
+    pub(crate) store_dir: StoreDir,
+    /// List the derivations to build sorted by path (`nix-build`) rather than in dependency
+    /// order (`nix-store -r`).
+    pub(crate) sort_list: bool,
+}
+
+impl BuildObserver for Progress {
+    fn will_build(&self, drvs: &[StorePath]) {
+        if drvs.len() == 1 {
+            eprintln!("this derivation will be built:");
+        } else {
+            eprintln!("these {} derivations will be built:", drvs.len());
+        }
+        let mut list: Vec<&StorePath> = drvs.iter().collect();
+        if self.sort_list {
+            list.sort();
+        }
+        for d in list {
+            eprintln!("  {}", self.store_dir.display(d));
+        }
+    }
+    fn started(&self, drv: &StorePath) {
+        eprintln!("building '{}'...", self.store_dir.display(drv));
+    }
+    fn log(&self, _drv: &StorePath, bytes: &[u8]) {
+        if !self.quiet {
+            let _ = std::io::stderr().write_all(bytes);
+        }
+    }
+    fn failed(&self, error: &BuildError) {
+        eprintln!("error: {}", describe(error, self.quiet));
+    }
+    fn warning(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+}
+
+/// Realises `drvs` with `options` and [`Progress`] on standard error; a failure becomes
+/// CppNix's messages and exit status.
+pub(crate) fn realise_with_progress(
+    store: &LocalStore,
+    drvs: &[StorePath],
+    options: &RealiseOptions,
+    quiet: bool,
+    sort_list: bool,
+) -> Result<Realised, CmdError> {
+    let mut options = options.clone();
+    options.observer = Some(Arc::new(Progress {
+        quiet,
+        store_dir: store.store_dir().clone(),
+        sort_list,
+    }));
+    match realise(store, drvs, &options) {
+        Ok(r) => Ok(r),
+        Err(BuildError::Realise(f)) => Err(report(&f, quiet)),
+        Err(e) => Err(CmdError::msg(describe(&e, quiet))),
+    }
+}
