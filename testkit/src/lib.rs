@@ -146,6 +146,9 @@ impl Default for TempStore {
     }
 }
 
+/// What [`tempdir`] returns (so that helpers can name it without depending on `tempfile`).
+pub use tempfile::TempDir;
+
 /// A temporary directory for scratch files, removed on drop.
 ///
 /// # Panics
