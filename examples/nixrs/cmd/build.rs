@@ -214,16 +214,8 @@ pub fn nix_store_realise(args: &[OsString]) -> CmdResult {
     if b.dry_run {
         let plan =
             plan(&store, &drvs, &b.options).map_err(|e| CmdError::msg(describe(&e, true)))?;
-        if !plan.to_build.is_empty() {
-            if plan.to_build.len() == 1 {
-                eprintln!("this derivation would be built:");
-            } else {
-                eprintln!("these {} derivations would be built:", plan.to_build.len());
-            }
-            for d in &plan.to_build {
-                eprintln!("  {}", sd.display(d));
-            }
-        }
+        let list: Vec<&StorePath> = plan.to_build.iter().collect();
+        super::build_common::print_to_build(&sd, &list, "would");
         return Ok(0);
     }
     for t in targets.iter().filter(|p| !p.name().ends_with(".drv")) {

@@ -85,6 +85,20 @@ pub(crate) fn parse_flag(
     Ok(true)
 }
 
+/// Prints CppNix's list of derivations to build on standard error: `this derivation will be
+/// built:` or `these N derivations will be built:` (`verb` "will" or "would"), then one
+/// indented path a line. Prints nothing for an empty list.
+pub(crate) fn print_to_build(store_dir: &StoreDir, drvs: &[&StorePath], verb: &str) {
+    match drvs.len() {
+        0 => return,
+        1 => eprintln!("this derivation {verb} be built:"),
+        n => eprintln!("these {n} derivations {verb} be built:"),
+    }
+    for d in drvs {
+        eprintln!("  {}", store_dir.display(d));
+    }
+}
+
 /// Prints build progress and logs on standard error, as CppNix does.
 pub(crate) struct Progress {
     /// `-Q`: no build logs (a failed builder's message then ends with its log tail).
@@ -98,18 +112,11 @@ pub(crate) struct Progress {
 
 impl BuildObserver for Progress {
     fn will_build(&self, drvs: &[StorePath]) {
-        if drvs.len() == 1 {
-            eprintln!("this derivation will be built:");
-        } else {
-            eprintln!("these {} derivations will be built:", drvs.len());
-        }
         let mut list: Vec<&StorePath> = drvs.iter().collect();
         if self.sort_list {
             list.sort();
         }
-        for d in list {
-            eprintln!("  {}", self.store_dir.display(d));
-        }
+        print_to_build(&self.store_dir, &list, "will");
     }
     fn started(&self, drv: &StorePath) {
         eprintln!("building '{}'...", self.store_dir.display(drv));

@@ -253,16 +253,8 @@ pub fn main(args: &[OsString]) -> CmdResult {
     if o.dry_run {
         let plan = plan(&store, &drvs, &o.options)
             .map_err(|e| CmdError::msg(super::build::describe(&e, true)))?;
-        if !plan.to_build.is_empty() {
-            if plan.to_build.len() == 1 {
-                eprintln!("this derivation will be built:");
-            } else {
-                eprintln!("these {} derivations will be built:", plan.to_build.len());
-            }
-            for d in &plan.to_build {
-                eprintln!("  {}", sd.display(d));
-            }
-        }
+        let list: Vec<&StorePath> = plan.to_build.iter().collect();
+        super::build_common::print_to_build(&sd, &list, "will");
         return Ok(0);
     }
     let built =
