@@ -156,40 +156,36 @@ struct Tools {
     busybox_dir: PathBuf,
 }
 
+/// Runs `cmd`; its standard output, trimmed, or why it failed.
+fn stdout_of(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let o = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&o.stdout).trim().to_owned())
+}
+
 fn prepare(tools: &Tools, diverted: bool, layers: usize, width: usize) -> Result<Prepared, String> {
     let store = testkit::TempStore::new();
     let spec = store_spec(store.root(), diverted);
-    let add = Command::new(&tools.nix_store)
-        .arg("--store")
+    let mut add = Command::new(&tools.nix_store);
+    add.arg("--store")
         .arg(&spec)
         .arg("--add")
-        .arg(&tools.busybox_dir)
-        .output()
-        .map_err(|e| format!("nix-store --add: {e}"))?;
-    if !add.status.success() {
-        return Err(format!(
-            "nix-store --add failed: {}",
-            String::from_utf8_lossy(&add.stderr)
-        ));
-    }
-    let bb = String::from_utf8_lossy(&add.stdout).trim().to_owned();
-    let inst = Command::new(&tools.nix_instantiate)
-        .arg("--store")
+        .arg(&tools.busybox_dir);
+    let bb = stdout_of(&mut add, "nix-store --add")?;
+    let mut inst = Command::new(&tools.nix_instantiate);
+    inst.arg("--store")
         .arg(&spec)
         .arg(&tools.fixture)
         .args(["--argstr", "bb", &bb])
         .args(["--arg", "layers", &layers.to_string()])
         .args(["--arg", "width", &width.to_string()])
-        .env("NIX_PATH", "")
-        .output()
-        .map_err(|e| format!("nix-instantiate: {e}"))?;
-    if !inst.status.success() {
-        return Err(format!(
-            "nix-instantiate failed: {}",
-            String::from_utf8_lossy(&inst.stderr)
-        ));
-    }
-    let top = String::from_utf8_lossy(&inst.stdout).trim().to_owned();
+        .env("NIX_PATH", "");
+    let top = stdout_of(&mut inst, "nix-instantiate")?;
     let drvs = std::fs::read_dir(store.real_store_dir())
         .map_err(|e| format!("reading the store: {e}"))?
         .filter_map(Result::ok)
