@@ -436,8 +436,7 @@ fn main() {
         eprintln!("SKIP: /usr/bin/time is needed to measure whole processes");
         return;
     }
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox (busybox-static) is needed as the builder");
+    if !testkit::have_busybox() {
         return;
     }
     let Some(nix_store) = testkit::reference("nix-store") else {
@@ -448,10 +447,7 @@ fn main() {
     };
     let work = testkit::tempdir();
     let busybox_dir = work.path().join("busybox");
-    let bin = busybox_dir.join("bin");
-    let made = std::fs::create_dir_all(&bin)
-        .and_then(|()| std::fs::copy("/bin/busybox", bin.join("busybox")).map(drop))
-        .and_then(|()| std::os::unix::fs::symlink("busybox", bin.join("sh")));
+    let made = testkit::busybox_tree(&busybox_dir);
     if let Err(e) = made {
         eprintln!("cannot set up busybox in {}: {e}", work.path().display());
         return;
