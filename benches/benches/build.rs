@@ -18,6 +18,9 @@
 //! * `nixrs-cli`: `nixrs nix-store --store S -r TOP -j JOBS -Q --option sandbox …`, if the
 //!   release `nixrs` binary is built.
 //!
+//! After the first run of each case, CppNix's `nix-store --verify --check-contents` checks the
+//! stores the nixrs peers built (not timed; printed as a note).
+//!
 //! Each is one process under `/usr/bin/time -f "%e %U %S %M"`: wall time, user + system CPU time
 //! (of the process and its waited-for children, so including the builders) and peak resident
 //! memory of the largest process (the scheduler, not the builders: busybox is small).
@@ -339,7 +342,7 @@ fn run_case(
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); peers.len()];
     let mut failed = vec![false; peers.len()];
     let mut notes: Vec<String> = Vec::new();
-    for _ in 0..runs {
+    for run in 0..runs {
         let mut tops: Vec<(Peer, String, String)> = Vec::new();
         for (k, &peer) in peers.iter().enumerate() {
             if failed[k] {
@@ -370,6 +373,21 @@ fn run_case(
                 notes.push(format!("{} failed:\n{}", peer.name(), s.stderr_tail));
                 failed[k] = true;
                 continue;
+            }
+            // Once per case, CppNix checks the store each nixrs peer built (not timed).
+            if run == 0 && peer != Peer::CppNix {
+                let mut verify = Command::new(&tools.nix_store);
+                verify
+                    .arg("--store")
+                    .arg(&p.spec)
+                    .args(["--verify", "--check-contents"]);
+                match stdout_of(&mut verify, "nix-store --verify --check-contents") {
+                    Ok(_) => notes.push(format!(
+                        "{}: CppNix's nix-store --verify --check-contents accepts its store",
+                        peer.name()
+                    )),
+                    Err(e) => notes.push(format!("{}: {e}", peer.name())),
+                }
             }
             tops.push((peer, p.top.clone(), out));
             samples[k].push(s);
