@@ -33,7 +33,7 @@ use nix_store::store::Store;
 use nix_store::store_path::{StoreDir, StorePath};
 
 use super::store::{cppnix_store, follow_to_store_path};
-use crate::util::{arg_str, CmdError, CmdResult};
+use crate::util::{CmdError, CmdResult};
 
 /// Opens the store of `--store URL` (or `NIX_REMOTE`): a root directory, `local?root=R`, or
 /// `local?store=R/nix/store&state=R/nix/var/nix&log=R/nix/var/log/nix` (non-diverted).
@@ -126,14 +126,7 @@ fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |flag: &str, n: usize| {
-            it.next()
-                .ok_or_else(|| {
-                    let s = if n == 1 { "" } else { "s" };
-                    CmdError::usage(format!("flag '{flag}' requires {n} argument{s}"))
-                })
-                .and_then(|v| arg_str(v).map(str::to_string))
-        };
+        let mut value = |flag: &str, n: usize| super::build_common::next_value(&mut it, flag, n);
         let flag = a.to_str().unwrap_or_default();
         if super::build_common::parse_flag(flag, &mut b.options, &mut b.quiet, &mut value)? {
             continue;

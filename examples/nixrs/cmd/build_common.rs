@@ -3,6 +3,7 @@
 //! `-k`, `-K`, `-Q`, `--sandbox`, `--no-sandbox`, `--option NAME VALUE`), and the progress
 //! printed on standard error with CppNix's failure messages.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use nix_store::store::Store;
 use nix_store::store_path::{StoreDir, StorePath};
 
 use super::build::{describe, report};
-use crate::util::CmdError;
+use crate::util::{arg_str, CmdError};
 
 /// The realisation options before any flag: build directories in `TMPDIR` (else `/tmp`), and
 /// this process's environment for the builders' impure variables.
@@ -42,8 +43,21 @@ pub(crate) fn jobs(v: &str) -> Result<usize, CmdError> {
         .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
 }
 
+/// The next argument, as the value of `flag` (which takes `n` values); CppNix's usage error
+/// when there is none.
+pub(crate) fn next_value(
+    it: &mut std::slice::Iter<'_, OsString>,
+    flag: &str,
+    n: usize,
+) -> Result<String, CmdError> {
+    let v = it
+        .next()
+        .ok_or_else(|| CmdError::usage(format!("flag '{flag}' requires {n} argument(s)")))?;
+    Ok(arg_str(v)?.to_string())
+}
+
 /// Handles one build flag `flag` if it is one of those shared by the build commands, taking
-/// its values from `value(long flag name, number of values the flag takes)`. Returns whether
+/// its values from `value(flag, number of values the flag takes)` (see [`next_value`]). Returns whether
 /// `flag` was one of them.
 ///
 /// `--option` sets `max-jobs`, `cores`, `keep-going`, `keep-failed` and `sandbox` (`true` and
@@ -56,16 +70,16 @@ pub(crate) fn parse_flag(
     value: &mut dyn FnMut(&str, usize) -> Result<String, CmdError>,
 ) -> Result<bool, CmdError> {
     match flag {
-        "-j" | "--max-jobs" => options.max_jobs = jobs(&value("--max-jobs", 1)?)?,
-        "--cores" => options.build.cores = jobs(&value("--cores", 1)?)?,
+        "-j" | "--max-jobs" => options.max_jobs = jobs(&value(flag, 1)?)?,
+        "--cores" => options.build.cores = jobs(&value(flag, 1)?)?,
         "-k" | "--keep-going" => options.keep_going = true,
         "-K" | "--keep-failed" => options.keep_failed = true,
         "-Q" | "--no-build-output" | "--quiet" => *quiet = true,
         "--sandbox" => options.sandbox = SandboxMode::Enabled,
         "--no-sandbox" => options.sandbox = SandboxMode::Disabled,
         "--option" => {
-            let name = value("--option", 2)?;
-            let v = value("--option", 2)?;
+            let name = value(flag, 2)?;
+            let v = value(flag, 2)?;
             match name.as_str() {
                 "max-jobs" => options.max_jobs = jobs(&v)?,
                 "cores" => options.build.cores = jobs(&v)?,

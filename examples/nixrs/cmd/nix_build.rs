@@ -75,17 +75,8 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let a = arg_str(a)?;
-        let mut value = |flag: &str, n: usize| -> Result<String, CmdError> {
-            let v = it.next().ok_or_else(|| {
-                CmdError::usage(format!(
-                    "flag '{flag}' requires {n} argument{}",
-                    if n == 1 { "" } else { "s" }
-                ))
-            })?;
-            Ok(arg_str(v)?.to_string())
-        };
-        let mut shared_value = |_: &str, n: usize| value(a, n);
-        if super::build_common::parse_flag(a, &mut o.options, &mut o.quiet, &mut shared_value)? {
+        let mut value = |flag: &str, n: usize| super::build_common::next_value(&mut it, flag, n);
+        if super::build_common::parse_flag(a, &mut o.options, &mut o.quiet, &mut value)? {
             continue;
         }
         match a {
