@@ -169,3 +169,56 @@ pub(crate) fn realise_with_progress(
         Err(e) => Err(CmdError::msg(describe(&e, quiet))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<(RealiseOptions, bool, Vec<String>), CmdError> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let mut options = realise_options();
+        let mut quiet = false;
+        let mut rest = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let a = arg_str(a)?.to_string();
+            let mut value = |flag: &str, n: usize| next_value(&mut it, flag, n);
+            if !parse_flag(&a, &mut options, &mut quiet, &mut value)? {
+                rest.push(a);
+            }
+        }
+        Ok((options, quiet, rest))
+    }
+
+    #[test]
+    fn shared_flags_set_the_options() -> Result<(), CmdError> {
+        let (o, quiet, rest) = parse(&[
+            "-j", "3", "--cores", "2", "-k", "-K", "-Q", "x", "--option", "sandbox", "relaxed",
+        ])?;
+        assert_eq!((o.max_jobs, o.build.cores), (3, 2));
+        assert!(o.keep_going && o.keep_failed && quiet);
+        assert_eq!(o.sandbox, SandboxMode::Enabled);
+        assert_eq!(rest, ["x"]);
+        let (o, _, _) = parse(&["--sandbox", "--option", "sandbox", "false"])?;
+        assert_eq!(o.sandbox, SandboxMode::Disabled);
+        // An invalid value keeps the setting (CppNix warns).
+        let (o, _, _) = parse(&["--no-sandbox", "--option", "sandbox", "maybe"])?;
+        assert_eq!(o.sandbox, SandboxMode::Disabled);
+        let (o, _, _) = parse(&["--option", "max-jobs", "auto", "--option", "other", "v"])?;
+        assert!(o.max_jobs >= 1);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_values_and_bad_numbers_are_cppnix_usage_errors() {
+        let e = parse(&["-j"]).err().map(|e| (e.message, e.usage));
+        assert_eq!(
+            e,
+            Some(("flag '-j' requires 1 argument(s)".to_string(), true))
+        );
+        let e = parse(&["--option", "cores"]).err().map(|e| e.message);
+        assert_eq!(e.as_deref(), Some("flag '--option' requires 2 argument(s)"));
+        let e = parse(&["--max-jobs", "many"]).err().map(|e| e.message);
+        assert_eq!(e.as_deref(), Some("'many' is not an integer"));
+    }
+}
