@@ -81,6 +81,36 @@ pub fn reference(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// The static busybox that build tests use as a deterministic builder.
+pub const BUSYBOX: &str = "/bin/busybox";
+
+/// Whether [`BUSYBOX`] is installed; prints a skip notice when it is not.
+///
+/// # Panics
+/// When it is missing and `CI` is set (`.ci/run` installs busybox-static).
+pub fn have_busybox() -> bool {
+    if Path::new(BUSYBOX).is_file() {
+        return true;
+    }
+    if in_ci() {
+        panic!("{BUSYBOX} not found and CI is set: install busybox-static");
+    }
+    eprintln!("SKIP: {BUSYBOX} is missing; build test skipped");
+    false
+}
+
+/// Makes `dir/bin/busybox` (a copy of [`BUSYBOX`]) and `dir/bin/sh` → `busybox`: a tree to add
+/// to a store, whose `bin/sh` runs busybox's shell (busybox picks the applet by name).
+///
+/// # Errors
+/// I/O errors creating the tree.
+pub fn busybox_tree(dir: &Path) -> std::io::Result<()> {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin)?;
+    std::fs::copy(BUSYBOX, bin.join("busybox"))?;
+    std::os::unix::fs::symlink("busybox", bin.join("sh"))
+}
+
 fn find_reference(name: &str) -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("NIXRS_REFERENCE_BIN") {
         let p = Path::new(&dir).join(name);
@@ -145,6 +175,9 @@ impl Default for TempStore {
         Self::new()
     }
 }
+
+/// What [`tempdir`] returns (so that helpers can name it without depending on `tempfile`).
+pub use tempfile::TempDir;
 
 /// A temporary directory for scratch files, removed on drop.
 ///

@@ -30,19 +30,16 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use nix_derivation::build::builder::BuildError;
 use nix_derivation::build::log::read_log;
-use nix_derivation::build::realise::{
-    plan, realise, BuildObserver, RealiseFailure, RealiseOptions, SandboxMode,
-};
+use nix_derivation::build::realise::{plan, RealiseFailure, RealiseOptions};
 use nix_store::store::local::LocalStore;
 use nix_store::store::Store;
 use nix_store::store_path::{StoreDir, StorePath};
 
 use super::store::{cppnix_store, follow_to_store_path};
-use crate::util::{arg_str, CmdError, CmdResult};
+use crate::util::{CmdError, CmdResult};
 
 /// Opens the store of `--store URL` (or `NIX_REMOTE`): a root directory, `local?root=R`, or
 /// `local?store=R/nix/store&state=R/nix/var/nix&log=R/nix/var/log/nix` (non-diverted).
@@ -92,66 +89,6 @@ pub(crate) fn open_store(url: Option<&str>) -> Result<LocalStore, CmdError> {
     cppnix_store(Some(&url))
 }
 
-/// Prints progress and logs on standard error, as CppNix's `nix-store -r`.
-struct StderrObserver {
-    quiet: bool,
-}
-
-impl BuildObserver for StderrObserver {
-    fn will_build(&self, drvs: &[StorePath]) {
-        let _ = drvs;
-    }
-    fn started(&self, _drv: &StorePath) {}
-    fn log(&self, _drv: &StorePath, bytes: &[u8]) {
-        if !self.quiet {
-            let _ = std::io::stderr().write_all(bytes);
-        }
-    }
-    fn failed(&self, error: &BuildError) {
-        eprintln!("error: {}", describe(error, self.quiet));
-    }
-    fn warning(&self, message: &str) {
-        eprintln!("warning: {message}");
-    }
-}
-
-/// An observer that also knows the store directory (for messages with paths).
-struct Progress {
-    inner: StderrObserver,
-    store_dir: StoreDir,
-}
-
-impl BuildObserver for Progress {
-    fn will_build(&self, drvs: &[StorePath]) {
-        if drvs.len() == 1 {
-            eprintln!("this derivation will be built:");
-        } else {
-            eprintln!("these {} derivations will be built:", drvs.len());
-        }
-        for d in drvs {
-            eprintln!("  {}", self.store_dir.display(d));
-        }
-    }
-    fn started(&self, drv: &StorePath) {
-        eprintln!("building '{}'...", self.store_dir.display(drv));
-    }
-    fn checking(&self, drv: &StorePath) {
-        eprintln!("checking outputs of '{}'...", self.store_dir.display(drv));
-    }
-    fn info(&self, message: &str) {
-        eprintln!("{message}");
-    }
-    fn log(&self, drv: &StorePath, bytes: &[u8]) {
-        self.inner.log(drv, bytes);
-    }
-    fn failed(&self, error: &BuildError) {
-        self.inner.failed(error);
-    }
-    fn warning(&self, message: &str) {
-        self.inner.warning(message);
-    }
-}
-
 /// CppNix's text of a build error; with `quiet` (the log was not shown), a failed builder's
 /// message ends with the last lines of its log.
 pub(crate) fn describe(e: &BuildError, quiet: bool) -> String {
@@ -187,84 +124,27 @@ struct BuildArgs {
 fn parse_build_args(args: &[OsString]) -> Result<BuildArgs, CmdError> {
     let mut b = BuildArgs {
         store: None,
-        options: RealiseOptions {
-            build_dir_parent: std::env::temp_dir(),
-            build: nix_derivation::build::builder::BuildOptions {
-                impure_env: std::env::vars_os()
-                    .map(|(k, v)| {
-                        use std::os::unix::ffi::OsStrExt;
-                        (k.as_bytes().to_vec(), v.as_bytes().to_vec())
-                    })
-                    .collect(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        options: super::build_common::realise_options(),
         quiet: false,
         dry_run: false,
         add_root: None,
         paths: Vec::new(),
     };
     let mut it = args.iter();
-    let jobs = |v: &str| -> Result<usize, CmdError> {
-        if v == "auto" {
-            return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
-        }
-        v.parse()
-            .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
-    };
-    let seconds = |v: &str| -> Result<u64, CmdError> {
-        v.parse()
-            .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
-    };
     while let Some(a) = it.next() {
-        let mut value = |flag: &str| {
-            it.next()
-                .ok_or_else(|| CmdError::usage(format!("flag '{flag}' requires 1 argument")))
-                .and_then(|v| arg_str(v).map(str::to_string))
-        };
+        let mut value = |flag: &str, n: usize| super::build_common::next_value(&mut it, flag, n);
+        let flag = a.to_str().unwrap_or_default();
+        if super::build_common::parse_flag(flag, &mut b.options, &mut b.quiet, &mut value)? {
+            continue;
+        }
         match a.to_str() {
-            Some("--store") => b.store = Some(value("--store")?),
-            Some("-j" | "--max-jobs") => b.options.max_jobs = jobs(&value("--max-jobs")?)?,
-            Some("--cores") => b.options.build.cores = jobs(&value("--cores")?)?,
-            Some("-k" | "--keep-going") => b.options.keep_going = true,
-            Some("-K" | "--keep-failed") => b.options.keep_failed = true,
-            Some("-Q" | "--no-build-output" | "--quiet") => b.quiet = true,
+            Some("--store") => b.store = Some(value("--store", 1)?),
             Some("--dry-run") => b.dry_run = true,
-            Some("--add-root") => b.add_root = Some(PathBuf::from(value("--add-root")?)),
+            Some("--add-root") => b.add_root = Some(PathBuf::from(value("--add-root", 1)?)),
             Some("--indirect") => {}
             Some("-v" | "--verbose") => {}
             Some("--check") => b.options.check = true,
             Some("--repair") => b.options.repair = true,
-            Some("--timeout") => b.options.build.timeout = seconds(&value("--timeout")?)?,
-            Some("--max-silent-time") => {
-                b.options.build.max_silent_time = seconds(&value("--max-silent-time")?)?
-            }
-            Some("--sandbox") => b.options.sandbox = SandboxMode::Enabled,
-            Some("--no-sandbox") => b.options.sandbox = SandboxMode::Disabled,
-            Some("--option") => {
-                let name = value("--option")?;
-                let v = it
-                    .next()
-                    .ok_or_else(|| CmdError::usage("flag '--option' requires 2 arguments"))?;
-                let v = arg_str(v)?;
-                match name.as_str() {
-                    "max-jobs" => b.options.max_jobs = jobs(v)?,
-                    "cores" => b.options.build.cores = jobs(v)?,
-                    "timeout" => b.options.build.timeout = seconds(v)?,
-                    "max-silent-time" => b.options.build.max_silent_time = seconds(v)?,
-                    "keep-going" => b.options.keep_going = v == "true",
-                    "keep-failed" => b.options.keep_failed = v == "true",
-                    "sandbox" => match v {
-                        // `__noChroot` is not supported, so `relaxed` is `true`.
-                        "true" | "relaxed" => b.options.sandbox = SandboxMode::Enabled,
-                        "false" => b.options.sandbox = SandboxMode::Disabled,
-                        // CppNix warns and keeps the setting as it was.
-                        _ => eprintln!("warning: error: option 'sandbox' has invalid value '{v}'"),
-                    },
-                    _ => {}
-                }
-            }
             Some(s) if s.starts_with('-') && s.len() > 1 => {
                 return Err(CmdError::usage(format!("unrecognised flag '{s}'")))
             }
@@ -296,16 +176,7 @@ fn run_realise(
     b: &BuildArgs,
     drvs: &[StorePath],
 ) -> Result<nix_derivation::build::realise::Realised, CmdError> {
-    let mut options = b.options.clone();
-    options.observer = Some(Arc::new(Progress {
-        inner: StderrObserver { quiet: b.quiet },
-        store_dir: store.store_dir().clone(),
-    }));
-    match realise(store, drvs, &options) {
-        Ok(r) => Ok(r),
-        Err(BuildError::Realise(f)) => Err(report(&f, b.quiet)),
-        Err(e) => Err(CmdError::msg(describe(&e, b.quiet))),
-    }
+    super::build_common::realise_with_progress(store, drvs, &b.options, b.quiet, false)
 }
 
 /// `nixrs build [--store R] [-j N] [--keep-going] [--keep-failed] [-Q] DRV…`.
@@ -344,16 +215,8 @@ pub fn nix_store_realise(args: &[OsString]) -> CmdResult {
     if b.dry_run {
         let plan =
             plan(&store, &drvs, &b.options).map_err(|e| CmdError::msg(describe(&e, true)))?;
-        if !plan.to_build.is_empty() {
-            if plan.to_build.len() == 1 {
-                eprintln!("this derivation would be built:");
-            } else {
-                eprintln!("these {} derivations would be built:", plan.to_build.len());
-            }
-            for d in &plan.to_build {
-                eprintln!("  {}", sd.display(d));
-            }
-        }
+        let list: Vec<&StorePath> = plan.to_build.iter().collect();
+        super::build_common::print_to_build(&sd, &list, "would");
         return Ok(0);
     }
     for t in targets.iter().filter(|p| !p.name().ends_with(".drv")) {

@@ -39,7 +39,7 @@ enum Endpoint {
 /// `cmd/store.rs`.)
 fn endpoint(url: Option<&str>) -> Result<Endpoint, CmdError> {
     let Some(url) = url else {
-        return Ok(Endpoint::Store(default_root()?));
+        return Ok(Endpoint::Store(super::store::native_default_root()?));
     };
     if url.starts_with("file://") || url.starts_with("http://") || url.starts_with("https://") {
         return Ok(Endpoint::Cache(url.to_string()));
@@ -60,19 +60,6 @@ fn endpoint(url: Option<&str>) -> Result<Endpoint, CmdError> {
     Err(CmdError::msg(format!(
         "don't know how to open Nix store '{url}'"
     )))
-}
-
-/// The native commands' default store root.
-fn default_root() -> Result<PathBuf, CmdError> {
-    let base = match std::env::var_os("XDG_DATA_HOME") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => {
-            let home = std::env::var_os("HOME")
-                .ok_or_else(|| CmdError::msg("neither XDG_DATA_HOME nor HOME is set"))?;
-            PathBuf::from(home).join(".local/share")
-        }
-    };
-    Ok(base.join("nixrs"))
 }
 
 /// `nixrs copy …`.

@@ -1,6 +1,7 @@
 //! One module per command family. Each area's module is owned by the crate it drives.
 
 pub mod build;
+pub(crate) mod build_common;
 pub mod copy;
 pub mod derivation;
 pub mod eval;

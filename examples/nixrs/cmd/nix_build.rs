@@ -27,8 +27,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nix_derivation::build::builder::BuildError;
-use nix_derivation::build::realise::{plan, realise, BuildObserver, RealiseOptions, SandboxMode};
+use nix_derivation::build::realise::{plan, RealiseOptions};
 use nix_eval::instantiate;
 use nix_eval::store::StoreBackend;
 use nix_eval::{Error, Evaluator, Value};
@@ -59,14 +58,6 @@ enum ArgValue {
     Str(String),
 }
 
-fn jobs(v: &str) -> Result<usize, CmdError> {
-    if v == "auto" {
-        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
-    }
-    v.parse()
-        .map_err(|_| CmdError::usage(format!("'{v}' is not an integer")))
-}
-
 fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
     let mut o = Opts {
         store: None,
@@ -79,32 +70,15 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
         dry_run: false,
         show_trace: false,
         quiet: false,
-        options: RealiseOptions {
-            build_dir_parent: std::env::temp_dir(),
-            build: nix_derivation::build::builder::BuildOptions {
-                impure_env: std::env::vars_os()
-                    .map(|(k, v)| {
-                        use std::os::unix::ffi::OsStrExt;
-                        (k.as_bytes().to_vec(), v.as_bytes().to_vec())
-                    })
-                    .collect(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        options: super::build_common::realise_options(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let a = arg_str(a)?;
-        let mut value = |flag: &str, n: usize| -> Result<String, CmdError> {
-            let v = it.next().ok_or_else(|| {
-                CmdError::usage(format!(
-                    "flag '{flag}' requires {n} argument{}",
-                    if n == 1 { "" } else { "s" }
-                ))
-            })?;
-            Ok(arg_str(v)?.to_string())
-        };
+        let mut value = |flag: &str, n: usize| super::build_common::next_value(&mut it, flag, n);
+        if super::build_common::parse_flag(a, &mut o.options, &mut o.quiet, &mut value)? {
+            continue;
+        }
         match a {
             "--store" => o.store = Some(value(a, 1)?),
             "-E" | "--expr" => o.from_expr = true,
@@ -122,32 +96,9 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
             "-I" | "--include" => o.include.push(value(a, 1)?),
             "-o" | "--out-link" => o.out_link = Some(value(a, 1)?),
             "--no-out-link" => o.out_link = None,
-            "-j" | "--max-jobs" => o.options.max_jobs = jobs(&value(a, 1)?)?,
-            "--cores" => o.options.build.cores = jobs(&value(a, 1)?)?,
-            "-k" | "--keep-going" => o.options.keep_going = true,
-            "-K" | "--keep-failed" => o.options.keep_failed = true,
-            "-Q" | "--no-build-output" | "--quiet" => o.quiet = true,
             "--dry-run" => o.dry_run = true,
             "--show-trace" => o.show_trace = true,
             "-v" | "--verbose" | "--impure" | "--read-write-mode" => {}
-            "--option" => {
-                let name = value(a, 2)?;
-                let v = value(a, 2)?;
-                match name.as_str() {
-                    "max-jobs" => o.options.max_jobs = jobs(&v)?,
-                    "cores" => o.options.build.cores = jobs(&v)?,
-                    "keep-going" => o.options.keep_going = v == "true",
-                    "keep-failed" => o.options.keep_failed = v == "true",
-                    "sandbox" => {
-                        o.options.sandbox = match v.as_str() {
-                            "true" => SandboxMode::Enabled,
-                            "false" => SandboxMode::Disabled,
-                            _ => SandboxMode::Auto,
-                        }
-                    }
-                    _ => {}
-                }
-            }
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(CmdError::usage(format!("unrecognised flag '{s}'")))
             }
@@ -244,41 +195,6 @@ fn instantiate_all(ev: &mut Evaluator, o: &Opts, sd: &StoreDir) -> Result<Vec<Wa
     Ok(wanted)
 }
 
-/// Build progress and logs on standard error, as CppNix prints them.
-struct Progress {
-    quiet: bool,
-    store_dir: StoreDir,
-}
-
-impl BuildObserver for Progress {
-    fn will_build(&self, drvs: &[StorePath]) {
-        if drvs.len() == 1 {
-            eprintln!("this derivation will be built:");
-        } else {
-            eprintln!("these {} derivations will be built:", drvs.len());
-        }
-        let mut sorted = drvs.to_vec();
-        sorted.sort();
-        for d in &sorted {
-            eprintln!("  {}", self.store_dir.display(d));
-        }
-    }
-    fn started(&self, drv: &StorePath) {
-        eprintln!("building '{}'...", self.store_dir.display(drv));
-    }
-    fn log(&self, _drv: &StorePath, bytes: &[u8]) {
-        if !self.quiet {
-            let _ = std::io::stderr().write_all(bytes);
-        }
-    }
-    fn failed(&self, error: &BuildError) {
-        eprintln!("error: {}", super::build::describe(error, self.quiet));
-    }
-    fn warning(&self, message: &str) {
-        eprintln!("warning: {message}");
-    }
-}
-
 /// CppNix's `addPermRoot`: the symlink `link` → `target`, registered as an indirect root.
 fn add_perm_root(store: &LocalStore, target: &str, link: &str) -> Result<(), CmdError> {
     let dir = store.store_dir().as_str();
@@ -313,7 +229,7 @@ pub fn main(args: &[OsString]) -> CmdResult {
         Ok(w) => w,
         Err(e) => {
             eprint!("{}", ev.render_error(&e));
-            return Ok(1);
+            return Ok(e.exit_status());
         }
     };
     drop(ev);
@@ -328,28 +244,12 @@ pub fn main(args: &[OsString]) -> CmdResult {
     if o.dry_run {
         let plan = plan(&store, &drvs, &o.options)
             .map_err(|e| CmdError::msg(super::build::describe(&e, true)))?;
-        if !plan.to_build.is_empty() {
-            if plan.to_build.len() == 1 {
-                eprintln!("this derivation will be built:");
-            } else {
-                eprintln!("these {} derivations will be built:", plan.to_build.len());
-            }
-            for d in &plan.to_build {
-                eprintln!("  {}", sd.display(d));
-            }
-        }
+        let list: Vec<&StorePath> = plan.to_build.iter().collect();
+        super::build_common::print_to_build(&sd, &list, "will");
         return Ok(0);
     }
-    let mut options = o.options.clone();
-    options.observer = Some(Arc::new(Progress {
-        quiet: o.quiet,
-        store_dir: sd.clone(),
-    }));
-    let built = match realise(&store, &drvs, &options) {
-        Ok(r) => r,
-        Err(BuildError::Realise(f)) => return Err(super::build::report(&f, o.quiet)),
-        Err(e) => return Err(CmdError::msg(super::build::describe(&e, o.quiet))),
-    };
+    let built =
+        super::build_common::realise_with_progress(&store, &drvs, &o.options, o.quiet, true)?;
     let mut out_paths = Vec::new();
     let mut links: Vec<(String, String)> = Vec::new();
     for w in &wanted {

@@ -203,12 +203,17 @@ pub(crate) fn cppnix_store(flag: Option<&str>) -> Result<LocalStore, CmdError> {
     Ok(LocalStore::open(store_root_of(&url)?)?)
 }
 
-/// The store native commands use: `--store`, else `$XDG_DATA_HOME/nixrs` (or
-/// `~/.local/share/nixrs`).
+/// The store native commands use: `--store`, else [`native_default_root`].
 fn native_store(flag: Option<&str>) -> Result<LocalStore, CmdError> {
     if let Some(u) = flag {
         return Ok(LocalStore::open(store_root_of(u)?)?);
     }
+    Ok(LocalStore::open(native_default_root()?)?)
+}
+
+/// The root of the store native commands (`nixrs store …`, `nixrs copy`) use without
+/// `--store`: `$XDG_DATA_HOME/nixrs`, else `~/.local/share/nixrs`.
+pub(crate) fn native_default_root() -> Result<PathBuf, CmdError> {
     let base = match std::env::var_os("XDG_DATA_HOME") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
         _ => {
@@ -217,7 +222,7 @@ fn native_store(flag: Option<&str>) -> Result<LocalStore, CmdError> {
             PathBuf::from(home).join(".local/share")
         }
     };
-    Ok(LocalStore::open(base.join("nixrs"))?)
+    Ok(base.join("nixrs"))
 }
 
 /// CppNix's `followLinksToStorePath`: follows symlinks outside the store until a store path
@@ -822,8 +827,9 @@ fn native_verify(args: &[OsString]) -> CmdResult {
     verify_and_print(&store, check, repair)
 }
 
-/// Native `nixrs store gc [--print-roots|--print-live|--print-dead]`.
-fn native_gc(args: &[OsString]) -> CmdResult {
+/// Runs the CppNix-style command `run` with `--store ROOT` (the native store's root, see
+/// [`native_store`]) and the rest of `args`.
+fn forward_with_root(args: &[OsString], run: fn(&[OsString]) -> CmdResult) -> CmdResult {
     let (store, mut rest) = native_root_args(args)?;
     let mut forwarded: Vec<OsString> = vec![
         "--store".into(),
@@ -831,41 +837,25 @@ fn native_gc(args: &[OsString]) -> CmdResult {
     ];
     drop(store);
     forwarded.append(&mut rest);
-    nix_store_gc(&forwarded)
+    run(&forwarded)
+}
+
+/// Native `nixrs store gc [--print-roots|--print-live|--print-dead]`.
+fn native_gc(args: &[OsString]) -> CmdResult {
+    forward_with_root(args, nix_store_gc)
 }
 
 /// Native `nixrs store delete PATH…`.
 fn native_delete(args: &[OsString]) -> CmdResult {
-    let (store, mut rest) = native_root_args(args)?;
-    let mut forwarded: Vec<OsString> = vec![
-        "--store".into(),
-        store.layout().root().as_os_str().to_os_string(),
-    ];
-    drop(store);
-    forwarded.append(&mut rest);
-    nix_store_delete(&forwarded)
+    forward_with_root(args, nix_store_delete)
 }
 
 /// Native `nixrs store export PATH… > FILE`.
 fn native_export(args: &[OsString]) -> CmdResult {
-    let (store, mut rest) = native_root_args(args)?;
-    let mut forwarded: Vec<OsString> = vec![
-        "--store".into(),
-        store.layout().root().as_os_str().to_os_string(),
-    ];
-    drop(store);
-    forwarded.append(&mut rest);
-    nix_store_export(&forwarded)
+    forward_with_root(args, nix_store_export)
 }
 
 /// Native `nixrs store import < FILE`.
 fn native_import(args: &[OsString]) -> CmdResult {
-    let (store, mut rest) = native_root_args(args)?;
-    let mut forwarded: Vec<OsString> = vec![
-        "--store".into(),
-        store.layout().root().as_os_str().to_os_string(),
-    ];
-    drop(store);
-    forwarded.append(&mut rest);
-    nix_store_import(&forwarded)
+    forward_with_root(args, nix_store_import)
 }

@@ -1,7 +1,7 @@
 //! `nixrs copy`: store → cache → store, store → store, signatures, and CppNix's `nix copy`
 //! reading our cache.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::nixrs;
@@ -63,18 +63,26 @@ fn input_addressed_path(root: &Path) -> Result<String, Box<dyn std::error::Error
     Ok(path)
 }
 
-#[test]
-fn copy_through_a_cache_checks_signatures() -> R {
-    let r1 = testkit::TempStore::new();
-    let path = input_addressed_path(r1.root())?;
-    let keys = testkit::tempdir();
-    let (sk, pk) = (keys.path().join("sk"), keys.path().join("pk"));
+/// Generates the key pair `cli-test-1` in `keys` (`sk`, `pk`) with `nixrs key generate`;
+/// returns the two files and the `file://` URL of the cache directory `cache`.
+fn keys_and_cache(
+    keys: &Path,
+    cache: &Path,
+) -> Result<(PathBuf, PathBuf, String), Box<dyn std::error::Error>> {
+    let (sk, pk) = (keys.join("sk"), keys.join("pk"));
     ok(
         nixrs_run(&["key", "generate", "cli-test-1", &s(&sk), &s(&pk)])?,
         "key",
     )?;
-    let cache = testkit::tempdir();
-    let url = format!("file://{}", s(cache.path()));
+    Ok((sk, pk, format!("file://{}", s(cache))))
+}
+
+#[test]
+fn copy_through_a_cache_checks_signatures() -> R {
+    let r1 = testkit::TempStore::new();
+    let path = input_addressed_path(r1.root())?;
+    let (keys, cache) = (testkit::tempdir(), testkit::tempdir());
+    let (sk, pk, url) = keys_and_cache(keys.path(), cache.path())?;
     for compression in ["xz", "zstd", "bzip2", "none"] {
         let to = format!("{url}/{compression}");
         ok(
@@ -221,14 +229,8 @@ fn cppnix_copies_from_a_cache_written_by_nixrs_copy() -> R {
     };
     let r1 = testkit::TempStore::new();
     let path = input_addressed_path(r1.root())?;
-    let keys = testkit::tempdir();
-    let (sk, pk) = (keys.path().join("sk"), keys.path().join("pk"));
-    ok(
-        nixrs_run(&["key", "generate", "cli-test-1", &s(&sk), &s(&pk)])?,
-        "key",
-    )?;
-    let cache = testkit::tempdir();
-    let url = format!("file://{}", s(cache.path()));
+    let (keys, cache) = (testkit::tempdir(), testkit::tempdir());
+    let (sk, pk, url) = keys_and_cache(keys.path(), cache.path())?;
     ok(
         nixrs_run(&[
             "copy",

@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -34,6 +34,14 @@ fn nixrs_store(
     let mut a: Vec<&std::ffi::OsStr> = vec!["nix-store".as_ref()];
     a.extend_from_slice(args);
     run(&crate::nixrs(), &a, stdin)
+}
+
+/// A scratch directory holding the tree of [`make_tree`] at `tree`.
+fn temp_tree() -> Result<(testkit::TempDir, PathBuf), Box<dyn std::error::Error>> {
+    let tmp = testkit::tempdir();
+    let root = tmp.path().join("tree");
+    make_tree(&root)?;
+    Ok((tmp, root))
 }
 
 fn make_tree(root: &Path) -> TestResult {
@@ -67,9 +75,7 @@ fn dump_matches_nix_store() -> TestResult {
     let Some(nix_store) = testkit::reference("nix-store") else {
         return Ok(());
     };
-    let tmp = testkit::tempdir();
-    let root = tmp.path().join("tree");
-    make_tree(&root)?;
+    let (tmp, root) = temp_tree()?;
     let fifo = tmp.path().join("fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status()?.success());
     let missing = tmp.path().join("missing");
@@ -109,9 +115,7 @@ fn restore_matches_nix_store() -> TestResult {
     let Some(nix_store) = testkit::reference("nix-store") else {
         return Ok(());
     };
-    let tmp = testkit::tempdir();
-    let root = tmp.path().join("tree");
-    make_tree(&root)?;
+    let (tmp, root) = temp_tree()?;
     let nar = run(&nix_store, &["--dump".as_ref(), root.as_os_str()], b"")?.stdout;
 
     let ours_dir = tmp.path().join("ours");
@@ -248,9 +252,7 @@ fn ls_and_cat_match_nix_nar() -> TestResult {
     let Some(nix) = testkit::reference("nix") else {
         return Ok(());
     };
-    let tmp = testkit::tempdir();
-    let root = tmp.path().join("tree");
-    make_tree(&root)?;
+    let (tmp, root) = temp_tree()?;
     let nar_file = tmp.path().join("tree.nar");
     let nar = run(
         &crate::nixrs(),

@@ -101,9 +101,7 @@ fn run_all(
     std::fs::create_dir_all(work)?;
     std::fs::write(work.join("file.nix"), FILE)?;
     let bb = work.join("bb");
-    std::fs::create_dir_all(bb.join("bin"))?;
-    std::fs::copy("/bin/busybox", bb.join("bin/busybox"))?;
-    std::os::unix::fs::symlink("busybox", bb.join("bin/sh"))?;
+    testkit::busybox_tree(&bb)?;
     let add = Command::new(cpp_store)
         .arg("--store")
         .arg(store_url(root, diverted))
@@ -195,8 +193,7 @@ fn compare(diverted: bool) -> Result<(), Box<dyn std::error::Error>> {
     let Some(cpp_store) = testkit::reference("nix-store") else {
         return Ok(());
     };
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(());
     }
     let tmp = testkit::tempdir();
