@@ -757,14 +757,17 @@ impl EvalState {
         self.eval_bin(op, a, b, pos)
     }
 
-    /// The condition of an `if`: a comparison is evaluated here rather than through a
-    /// recursive [`EvalState::eval`] (same order, same errors).
+    /// The condition of an `if`: a comparison of integers already known (constants and
+    /// evaluated variables) is read directly, anything else goes through
+    /// [`EvalState::eval`] (the result is the same value either way).
     #[inline(always)]
     fn eval_cond(&mut self, env: &Rc<Env>, cond: &Expr) -> Result<Value> {
-        match cond {
-            Expr::Bin { op, lhs, rhs, pos } => self.eval_bin_node(env, *op, lhs, rhs, *pos),
-            _ => self.eval(env, cond),
+        if let Expr::Bin { op, lhs, rhs, .. } = cond {
+            if let Some(v) = eager_int_bin(env, *op, lhs, rhs) {
+                return Ok(v);
+            }
         }
+        self.eval(env, cond)
     }
 
     /// A call, counted in the evaluation depth.
