@@ -326,6 +326,32 @@ impl EvalState {
         }
     }
 
+    /// The argument `e` for a lambda whose body forces its argument before anything can take
+    /// hold of it (`Lambda::strict_arg`): an integer result that [`EvalState::delay`] would
+    /// compute ahead into an `Eager` thunk is passed as a plain value instead (no thunk is
+    /// made; nothing can see the difference, since the callee forces it first).
+    #[inline]
+    fn delay_strict_arg(&mut self, env: &Rc<Env>, e: &ExprRef) -> Value {
+        match &**e {
+            Expr::Bin { op, lhs, rhs, .. } => match eager_int_bin(env, *op, lhs, rhs) {
+                Some(v) => v,
+                None => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
+            },
+            Expr::Concat {
+                parts,
+                force_string: false,
+                ..
+            } => match &parts[..] {
+                [(a, _), (b, _)] => match (known_int(env, a), known_int(env, b)) {
+                    (Some(x), Some(y)) => Value::Int(x.wrapping_add(y)),
+                    _ => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
+                },
+                _ => self.new_thunk(ThunkState::Pending(env.clone(), e.clone())),
+            },
+            _ => self.delay(env, e),
+        }
+    }
+
     /// A thunk in `state`, reusing a pooled allocation when there is one.
     #[inline]
     fn new_thunk(&mut self, state: ThunkState) -> Value {
@@ -348,6 +374,7 @@ impl EvalState {
                 Some(v) => Ok(v.clone()),
                 None => self.eval(env, e),
             },
+            Expr::Call { func, args, pos } => self.eval_call_counted(env, func, args, *pos),
             _ => self.eval(env, e),
         }
     }
@@ -548,7 +575,7 @@ impl EvalState {
                     then,
                     else_,
                     pos,
-                } => match self.eval(env, cond)? {
+                } => match self.eval_cond(env, cond)? {
                     Value::Bool(true) => e = then,
                     Value::Bool(false) => e = else_,
                     other => return Err(type_expected(&other, "a Boolean").at(*pos)),
@@ -588,16 +615,7 @@ impl EvalState {
                 lambda: l.clone(),
                 env: env.clone(),
             }))),
-            Expr::Call { func, args, pos } => {
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    self.depth -= 1;
-                    return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(*pos));
-                }
-                let r = self.eval_call(env, func, args, *pos);
-                self.depth -= 1;
-                r
-            }
+            Expr::Call { func, args, pos } => self.eval_call_counted(env, func, args, *pos),
             Expr::If {
                 cond,
                 then,
@@ -611,28 +629,7 @@ impl EvalState {
                     other => Err(type_expected(&other, "a Boolean").at(*pos)),
                 }
             }
-            Expr::Bin { op, lhs, rhs, pos } => {
-                let a = self.eval_leaf(env, lhs)?;
-                let b = self.eval_leaf(env, rhs)?;
-                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-                    let (x, y) = (*x, *y);
-                    match op {
-                        BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
-                        BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
-                        BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
-                            return Ok(Value::Int(x / y))
-                        }
-                        BinOp::Lt => return Ok(Value::Bool(x < y)),
-                        BinOp::Gt => return Ok(Value::Bool(x > y)),
-                        BinOp::Le => return Ok(Value::Bool(x <= y)),
-                        BinOp::Ge => return Ok(Value::Bool(x >= y)),
-                        BinOp::Eq => return Ok(Value::Bool(x == y)),
-                        BinOp::Ne => return Ok(Value::Bool(x != y)),
-                        _ => {}
-                    }
-                }
-                self.eval_bin(*op, a, b, *pos)
-            }
+            Expr::Bin { op, lhs, rhs, pos } => self.eval_bin_node(env, *op, lhs, rhs, *pos),
             Expr::Concat {
                 parts,
                 force_string,
@@ -727,6 +724,71 @@ impl EvalState {
         }
     }
 
+    /// `lhs op rhs` for a strict binary operator, with integer operands read directly when
+    /// they are constants or variables.
+    #[inline(always)]
+    fn eval_bin_node(
+        &mut self,
+        env: &Rc<Env>,
+        op: BinOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        pos: Pos,
+    ) -> Result<Value> {
+        let a = self.eval_leaf(env, lhs)?;
+        let b = self.eval_leaf(env, rhs)?;
+        if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+            let (x, y) = (*x, *y);
+            match op {
+                BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
+                BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
+                BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
+                    return Ok(Value::Int(x / y))
+                }
+                BinOp::Lt => return Ok(Value::Bool(x < y)),
+                BinOp::Gt => return Ok(Value::Bool(x > y)),
+                BinOp::Le => return Ok(Value::Bool(x <= y)),
+                BinOp::Ge => return Ok(Value::Bool(x >= y)),
+                BinOp::Eq => return Ok(Value::Bool(x == y)),
+                BinOp::Ne => return Ok(Value::Bool(x != y)),
+                _ => {}
+            }
+        }
+        self.eval_bin(op, a, b, pos)
+    }
+
+    /// The condition of an `if`: a comparison of integers already known (constants and
+    /// evaluated variables) is read directly, anything else goes through
+    /// [`EvalState::eval`] (the result is the same value either way).
+    #[inline(always)]
+    fn eval_cond(&mut self, env: &Rc<Env>, cond: &Expr) -> Result<Value> {
+        if let Expr::Bin { op, lhs, rhs, .. } = cond {
+            if let Some(v) = eager_int_bin(env, *op, lhs, rhs) {
+                return Ok(v);
+            }
+        }
+        self.eval(env, cond)
+    }
+
+    /// A call, counted in the evaluation depth.
+    #[inline(always)]
+    fn eval_call_counted(
+        &mut self,
+        env: &Rc<Env>,
+        func: &ExprRef,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(pos));
+        }
+        let r = self.eval_call(env, func, args, pos);
+        self.depth -= 1;
+        r
+    }
+
     fn eval_bool(&mut self, env: &Rc<Env>, e: &Expr, pos: Pos) -> Result<bool> {
         match self.eval(env, e)? {
             Value::Bool(b) => Ok(b),
@@ -807,10 +869,19 @@ impl EvalState {
             rest = &args[2..];
         }
         for a in rest {
-            let arg = self.delay(env, a);
             f = match std::mem::replace(&mut f, Value::Null) {
-                Value::Lambda(c) => self.call_lambda(&c, arg, Some(pos))?,
-                g => self.call_value(&g, arg, Some(pos))?,
+                Value::Lambda(c) => {
+                    let arg = if c.lambda.strict_arg {
+                        self.delay_strict_arg(env, a)
+                    } else {
+                        self.delay(env, a)
+                    };
+                    self.call_lambda(&c, arg, Some(pos))?
+                }
+                g => {
+                    let arg = self.delay(env, a);
+                    self.call_value(&g, arg, Some(pos))?
+                }
             };
         }
         Ok(f)

@@ -97,6 +97,45 @@ pub(crate) struct Lambda {
     pub body: ExprRef,
     /// Number of slots of the call environment.
     pub slots: u32,
+    /// A simple-argument lambda whose body forces its argument (slot 0) before anything
+    /// could take hold of it (see [`forces_slot0_first`]). An argument that is computed
+    /// ahead without possible failure or effect (integer arithmetic on known integers) can
+    /// then be stored in the slot as a plain value instead of a thunk: nothing could ever
+    /// see it unevaluated (printed as `<CODE>`).
+    pub strict_arg: bool,
+}
+
+/// Whether evaluating `e` (in the environment of a lambda call) forces slot 0 of that
+/// environment before doing anything that could take hold of the slot's value (making a
+/// thunk, a closure, a list, a set, a call, a new scope). Only strict operators whose
+/// operands are evaluated in order are followed; leaves met before the forcing (constants,
+/// other variables) cannot reach the fresh call environment.
+pub(crate) fn forces_slot0_first(e: &Expr) -> bool {
+    match e {
+        Expr::Var { level, slot, .. } => *level == 0 && *slot == 0,
+        Expr::If { cond, .. } | Expr::Assert { cond, .. } => forces_slot0_first(cond),
+        Expr::Not(x, _) | Expr::Neg(x, _) => forces_slot0_first(x),
+        Expr::And(a, _, _) | Expr::Or(a, _, _) | Expr::Impl(a, _, _) => forces_slot0_first(a),
+        Expr::Bin { lhs, rhs, .. } => in_order(&[lhs, rhs]),
+        Expr::Concat { parts, .. } => {
+            let v: Vec<&ExprRef> = parts.iter().map(|(p, _)| p).collect();
+            in_order(&v)
+        }
+        _ => false,
+    }
+}
+
+/// Operands evaluated in order: the first that is not a harmless leaf decides.
+fn in_order(parts: &[&ExprRef]) -> bool {
+    for p in parts {
+        if forces_slot0_first(p) {
+            return true;
+        }
+        if !matches!(&***p, Expr::Const(_) | Expr::Var { .. }) {
+            return false;
+        }
+    }
+    false
 }
 
 /// An IR node.

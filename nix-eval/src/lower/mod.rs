@@ -503,13 +503,16 @@ impl<'a> Lowerer<'a> {
                 }
                 None => None,
             };
+            let body = self.lower(&l.body)?;
+            let strict_arg = formals.is_none() && ir::forces_slot0_first(&body);
             Ok(Lambda {
                 name,
                 pos,
                 arg: l.arg,
                 formals,
-                body: self.lower(&l.body)?,
+                body,
                 slots,
+                strict_arg,
             })
         })();
         self.scopes.pop();

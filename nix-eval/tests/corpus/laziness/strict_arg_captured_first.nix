@@ -1,0 +1,2 @@
+# nixrs-flags:
+let g = n: [ n (n == 0) ]; in g (1 + 1)

@@ -1,0 +1,2 @@
+# nixrs-flags:
+let f = n: [ n ] ++ [ (n + 1) ]; in f (4 * 2)

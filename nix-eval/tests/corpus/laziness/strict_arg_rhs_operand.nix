@@ -1,0 +1,2 @@
+# nixrs-flags:
+(x: if 0 < x then [ x ] else [ ]) (3 - 1)
