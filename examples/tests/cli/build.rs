@@ -49,15 +49,12 @@ fn realise_and_read_log_like_cppnix() -> TestResult {
     let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
         return Ok(());
     };
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(());
     }
     let root = testkit::tempdir();
     let r = root.path();
-    std::fs::create_dir_all(r.join("bb/bin"))?;
-    std::fs::copy("/bin/busybox", r.join("bb/bin/busybox"))?;
-    std::os::unix::fs::symlink("busybox", r.join("bb/bin/sh"))?;
+    testkit::busybox_tree(&r.join("bb"))?;
     let add = Command::new(&nix_store)
         .args(["--store", &url(r), "--add"])
         .arg(r.join("bb"))
@@ -161,16 +158,13 @@ fn realise_in_diverted_stores_like_cppnix() -> TestResult {
     let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
         return Ok(());
     };
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(());
     }
     let (one, two) = (testkit::tempdir(), testkit::tempdir());
     let mut drvs = Vec::new();
     for root in [one.path(), two.path()] {
-        std::fs::create_dir_all(root.join("bb/bin"))?;
-        std::fs::copy("/bin/busybox", root.join("bb/bin/busybox"))?;
-        std::os::unix::fs::symlink("busybox", root.join("bb/bin/sh"))?;
+        testkit::busybox_tree(&root.join("bb"))?;
         let add = Command::new(&nix_store)
             .arg("--store")
             .arg(root)
@@ -270,8 +264,7 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
     let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
         return Ok(());
     };
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(());
     }
     let (one, two) = (testkit::tempdir(), testkit::tempdir());
@@ -280,9 +273,7 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
     ];
     let mut drvs = Vec::new();
     for root in [one.path(), two.path()] {
-        std::fs::create_dir_all(root.join("bb/bin"))?;
-        std::fs::copy("/bin/busybox", root.join("bb/bin/busybox"))?;
-        std::os::unix::fs::symlink("busybox", root.join("bb/bin/sh"))?;
+        testkit::busybox_tree(&root.join("bb"))?;
         let add = Command::new(&nix_store)
             .arg("--store")
             .arg(root)
@@ -414,8 +405,7 @@ fn repair_like_cppnix() -> TestResult {
     let Some(nix_instantiate) = testkit::reference("nix-instantiate") else {
         return Ok(());
     };
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(());
     }
     let (one, two) = (testkit::tempdir(), testkit::tempdir());

@@ -93,8 +93,7 @@ pub(crate) fn cpp(bin: &Path, args: &[&str]) -> Result<Vec<String>, Box<dyn std:
 pub(crate) fn tools() -> Option<(PathBuf, PathBuf)> {
     let nix_store = testkit::reference("nix-store")?;
     let nix_instantiate = testkit::reference("nix-instantiate")?;
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return None;
     }
     if let Err(e) = sandbox::available() {
@@ -281,8 +280,7 @@ fn structured_attrs_without_sandbox_like_cppnix() -> TestResult {
     ) else {
         return Ok(());
     };
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(());
     }
     let graph = r#"derivation { name = "plain"; system = "x86_64-linux"; builder = "/bin/busybox"; __structuredAttrs = true;

@@ -35,8 +35,7 @@ fn add_busybox(
     nix_store: &Path,
     root: &Path,
 ) -> Result<Option<String>, Box<dyn std::error::Error>> {
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return Ok(None);
     }
     let src = root.join("bbsrc");

@@ -83,8 +83,7 @@ fn setup(
 fn tools() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     let nix_store = testkit::reference("nix-store")?;
     let nix_instantiate = testkit::reference("nix-instantiate")?;
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox is missing");
+    if !testkit::have_busybox() {
         return None;
     }
     if let Err(e) = sandbox::available() {

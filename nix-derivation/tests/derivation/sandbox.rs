@@ -32,8 +32,7 @@ fn fixture() -> Result<Option<Fixture>, Box<dyn std::error::Error>> {
         eprintln!("SKIP: {e}");
         return Ok(None);
     }
-    if !Path::new("/bin/busybox").exists() {
-        eprintln!("SKIP: /bin/busybox missing (package busybox-static)");
+    if !testkit::have_busybox() {
         return Ok(None);
     }
     let tmp = testkit::tempdir();
