@@ -44,6 +44,7 @@
 //! --bench build`. The `nixrs` binary is `$CARGO_TARGET_DIR/release/nixrs` or
 //! `target/release/nixrs`; without it the `nixrs-cli` column is left out.
 
+use nixrs_benches::{median_f, median_u, nixrs_binary};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -93,29 +94,11 @@ fn measure(program: &Path, args: &[OsString], envs: &[(&str, OsString)]) -> Opti
     })
 }
 
-fn median_f(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn median_u(mut v: Vec<u64>) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
-}
-
-fn nixrs_binary() -> PathBuf {
-    let alt = std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("release/nixrs"));
-    match alt {
-        Some(p) if p.exists() => p,
-        _ => testkit::workspace_root().join("target/release/nixrs"),
-    }
 }
 
 /// A fresh store root with busybox added and the diamond graph instantiated.

@@ -16,8 +16,9 @@
 //! (`-A packages info.nix`: the generated package specifications and their dependency
 //! closures, no derivations).
 
+use nixrs_benches::{median_f, median_u, nixrs_binary};
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// One measured process run.
@@ -28,16 +29,6 @@ struct Sample {
     peak_kib: u64,
     ok: bool,
     stdout: Vec<u8>,
-}
-
-fn median_f(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn median_u(mut v: Vec<u64>) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 /// Runs `program args…` in `dir` under `/usr/bin/time`.
@@ -110,14 +101,6 @@ fn summarize(v: &[Sample]) -> Summary {
         wall: median_f(v.iter().map(|s| s.wall).collect()),
         cpu: median_f(v.iter().map(|s| s.cpu).collect()),
         peak_kib: median_u(v.iter().map(|s| s.peak_kib).collect()),
-    }
-}
-
-fn nixrs_binary() -> PathBuf {
-    let alt = std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("release/nixrs"));
-    match alt {
-        Some(p) if p.exists() => p,
-        _ => testkit::workspace_root().join("target/release/nixrs"),
     }
 }
 
