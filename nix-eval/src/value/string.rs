@@ -191,4 +191,32 @@ mod tests {
         let e = s.slice(0, 0);
         assert!(e.is_empty() && e.context().is_some());
     }
+
+    #[test]
+    fn contexts_stay_sorted_without_duplicates() {
+        let mut a = Context::new();
+        a.insert("=/nix/store/b.drv");
+        a.insert("/nix/store/a");
+        a.insert("/nix/store/a");
+        let mut b = Context::new();
+        b.insert("!out!/nix/store/c.drv");
+        b.insert("/nix/store/a");
+        b.insert("/nix/store/z");
+        a.extend(&b);
+        let got: Vec<&str> = a.iter().collect();
+        assert_eq!(
+            got,
+            [
+                "!out!/nix/store/c.drv",
+                "/nix/store/a",
+                "/nix/store/z",
+                "=/nix/store/b.drv"
+            ]
+        );
+        let mut e = Context::new();
+        e.extend(&b);
+        assert_eq!(e, b);
+        e.extend(&Context::new());
+        assert_eq!(e, b);
+    }
 }
