@@ -57,9 +57,8 @@ fn attr(
     name: &[u8],
 ) -> Option<(Value, Option<crate::diagnostic::Pos>)> {
     let s = st.intern(name);
-    a.iter()
-        .find(|x| x.name == s)
-        .map(|x| (x.value.clone(), x.pos))
+    // a lookup, not a scan: iterating a layered (`//`) set would build and keep its flat array
+    a.get_attr(s).map(|x| (x.value.clone(), x.pos))
 }
 
 impl DrvInfo {
@@ -187,7 +186,7 @@ impl Walk<'_> {
         match &v {
             Value::Attrs(a) => {
                 let combine = st.intern(b"_combineChannels");
-                let combine = a.iter().any(|x| x.name == combine);
+                let combine = a.contains(combine);
                 let recurse_sym = st.intern(b"recurseForDerivations");
                 let mut entries: Vec<(Vec<u8>, Value)> = a
                     .iter()
@@ -203,7 +202,7 @@ impl Walk<'_> {
                         self.all(st, &value, &p)?;
                     } else if self.one(st, &value, &p)? {
                         if let Value::Attrs(inner) = st.force(&value)? {
-                            if let Some(r) = inner.iter().find(|x| x.name == recurse_sym) {
+                            if let Some(r) = inner.get_attr(recurse_sym) {
                                 let (rv, rpos) = (r.value.clone(), r.pos);
                                 if st.force_bool(&rv, rpos)? {
                                     self.all(st, &value, &p)?;

@@ -1,33 +1,64 @@
 //! Nix strings: shared bytes plus an optional context.
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use bytes::Bytes;
 
 /// The context of a string: the store paths it refers to, encoded as CppNix does (`P` for a
 /// plain path, `=P.drv` for all outputs of a derivation, `!out!P.drv` for one output).
+///
+/// A sorted array of shared elements: copying a context into a derived string (the usual
+/// case: every string built from a derivation's outputs) shares the element strings instead
+/// of copying them, and a one-element context is one small array, not a B-tree node.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Context(BTreeSet<String>);
+pub struct Context(Vec<Rc<str>>);
 
 impl Context {
     /// An empty context.
     pub fn new() -> Self {
-        Context(BTreeSet::new())
+        Context(Vec::new())
     }
 
     /// Adds an element.
     pub fn insert(&mut self, element: impl Into<String>) {
-        self.0.insert(element.into());
+        let element: String = element.into();
+        if let Err(i) = self.0.binary_search_by(|e| (**e).cmp(element.as_str())) {
+            self.0.insert(i, Rc::from(element));
+        }
     }
 
     /// Adds all elements of `other`.
     pub fn extend(&mut self, other: &Context) {
-        for e in &other.0 {
-            if !self.0.contains(e) {
-                self.0.insert(e.clone());
+        if other.0.is_empty() || self.0 == other.0 {
+            return;
+        }
+        if self.0.is_empty() {
+            self.0 = other.0.clone();
+            return;
+        }
+        let mut out = Vec::with_capacity(self.0.len() + other.0.len());
+        let (mut i, mut j) = (0, 0);
+        let (a, b) = (&self.0, &other.0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => {
+                    out.push(a[i].clone());
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    out.push(b[j].clone());
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    out.push(a[i].clone());
+                    i += 1;
+                    j += 1;
+                }
             }
         }
+        out.extend_from_slice(&a[i..]);
+        out.extend_from_slice(&b[j..]);
+        self.0 = out;
     }
 
     /// Whether there are no elements.
@@ -37,7 +68,13 @@ impl Context {
 
     /// The elements in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|s| s.as_str())
+        self.0.iter().map(|s| &**s)
+    }
+
+    /// Drops spare capacity (a context kept in a string does not grow any more).
+    fn shrink(mut self) -> Self {
+        self.0.shrink_to_fit();
+        self
     }
 }
 
@@ -66,7 +103,9 @@ impl NixString {
     pub fn with_context(bytes: impl Into<Bytes>, context: Option<Context>) -> Self {
         NixString(Rc::new(Inner {
             bytes: bytes.into(),
-            context: context.filter(|c| !c.is_empty()).map(Box::new),
+            context: context
+                .filter(|c| !c.is_empty())
+                .map(|c| Box::new(c.shrink())),
         }))
     }
 
@@ -151,5 +190,33 @@ mod tests {
         assert!(t.context().is_some());
         let e = s.slice(0, 0);
         assert!(e.is_empty() && e.context().is_some());
+    }
+
+    #[test]
+    fn contexts_stay_sorted_without_duplicates() {
+        let mut a = Context::new();
+        a.insert("=/nix/store/b.drv");
+        a.insert("/nix/store/a");
+        a.insert("/nix/store/a");
+        let mut b = Context::new();
+        b.insert("!out!/nix/store/c.drv");
+        b.insert("/nix/store/a");
+        b.insert("/nix/store/z");
+        a.extend(&b);
+        let got: Vec<&str> = a.iter().collect();
+        assert_eq!(
+            got,
+            [
+                "!out!/nix/store/c.drv",
+                "/nix/store/a",
+                "/nix/store/z",
+                "=/nix/store/b.drv"
+            ]
+        );
+        let mut e = Context::new();
+        e.extend(&b);
+        assert_eq!(e, b);
+        e.extend(&Context::new());
+        assert_eq!(e, b);
     }
 }

@@ -170,8 +170,13 @@ impl Db {
         let conn = Connection::open(&file).map_err(sq("opening the database"))?;
         conn.busy_timeout(Duration::from_secs(60 * 60))
             .map_err(sq("setting the busy timeout"))?;
-        conn.execute_batch("pragma foreign_keys = 1; pragma synchronous = normal;")
-            .map_err(sq("setting pragmas"))?;
+        // a page cache of at most 256 KiB (SQLite's default is 2,000 KiB): the queries of the
+        // store touch few pages each, and the cache was a sizable part of the resident memory
+        // of a `nix-instantiate`
+        conn.execute_batch(
+            "pragma foreign_keys = 1; pragma synchronous = normal; pragma cache_size = -256;",
+        )
+        .map_err(sq("setting pragmas"))?;
         let mode: String = conn
             .query_row("pragma main.journal_mode", [], |r| r.get(0))
             .map_err(sq("reading the journal mode"))?;
