@@ -3,6 +3,8 @@
 //! standard error and exit code, successes the same standard output, and each side reads the
 //! other's logs.
 
+use std::error::Error;
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -41,6 +43,39 @@ fn ours(root: &Path, args: &[&str]) -> std::io::Result<Output> {
     run_with(&crate::nixrs(), &["nix-store"], root, args)
 }
 
+/// Makes a busybox tree in `root/bb` and adds it to the store `store` (a `--store` argument)
+/// with CppNix; returns its store path.
+fn add_busybox(nix_store: &Path, store: &OsStr, root: &Path) -> Result<String, Box<dyn Error>> {
+    testkit::busybox_tree(&root.join("bb"))?;
+    let add = Command::new(nix_store)
+        .arg("--store")
+        .arg(store)
+        .arg("--add")
+        .arg(root.join("bb"))
+        .output()?;
+    Ok(String::from_utf8(add.stdout)?.trim().to_string())
+}
+
+/// Instantiates `attrs` of `file` (the whole file when empty) into the store `store` with
+/// CppNix; the printed paths, one per line.
+fn instantiate(
+    nix_instantiate: &Path,
+    store: &OsStr,
+    file: &Path,
+    attrs: &[&str],
+) -> Result<Vec<String>, Box<dyn Error>> {
+    let mut cmd = Command::new(nix_instantiate);
+    cmd.arg("--store").arg(store).arg(file);
+    for a in attrs {
+        cmd.args(["-A", a]);
+    }
+    let o = cmd.output()?;
+    Ok(String::from_utf8(o.stdout)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
 #[test]
 fn realise_and_read_log_like_cppnix() -> TestResult {
     let Some(nix_store) = testkit::reference("nix-store") else {
@@ -54,12 +89,7 @@ fn realise_and_read_log_like_cppnix() -> TestResult {
     }
     let root = testkit::tempdir();
     let r = root.path();
-    testkit::busybox_tree(&r.join("bb"))?;
-    let add = Command::new(&nix_store)
-        .args(["--store", &url(r), "--add"])
-        .arg(r.join("bb"))
-        .output()?;
-    let bb = String::from_utf8(add.stdout)?.trim().to_string();
+    let bb = add_busybox(&nix_store, url(r).as_ref(), r)?;
     let nix = format!(
         r#"let sh = "${{builtins.storePath "{bb}"}}/bin/sh"; mk = name: script: extra: derivation ({{ inherit name; system = "x86_64-linux"; builder = sh; args = [ "-c" script ]; }} // extra); in rec {{
   fail = mk "fail" "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; exit 3" {{}};
@@ -69,13 +99,9 @@ fn realise_and_read_log_like_cppnix() -> TestResult {
 }}"#
     );
     std::fs::write(r.join("g.nix"), nix)?;
-    let inst = |attr: &str| -> Result<String, Box<dyn std::error::Error>> {
-        let o = Command::new(&nix_instantiate)
-            .args(["--store", &url(r)])
-            .arg(r.join("g.nix"))
-            .args(["-A", attr])
-            .output()?;
-        Ok(String::from_utf8(o.stdout)?.trim().to_string())
+    let inst = |attr: &str| -> Result<String, Box<dyn Error>> {
+        let paths = instantiate(&nix_instantiate, url(r).as_ref(), &r.join("g.nix"), &[attr])?;
+        Ok(paths.concat())
     };
     let (dep, a, multi) = (inst("dep")?, inst("a")?, inst("multi")?);
 
@@ -164,14 +190,7 @@ fn realise_in_diverted_stores_like_cppnix() -> TestResult {
     let (one, two) = (testkit::tempdir(), testkit::tempdir());
     let mut drvs = Vec::new();
     for root in [one.path(), two.path()] {
-        testkit::busybox_tree(&root.join("bb"))?;
-        let add = Command::new(&nix_store)
-            .arg("--store")
-            .arg(root)
-            .arg("--add")
-            .arg(root.join("bb"))
-            .output()?;
-        let bb = String::from_utf8(add.stdout)?.trim().to_string();
+        let bb = add_busybox(&nix_store, root.as_os_str(), root)?;
         let nix = format!(
             r#"let sh = "${{builtins.storePath "{bb}"}}/bin/sh"; mk = name: script: extra: derivation ({{ inherit name; system = "x86_64-linux"; builder = sh; args = [ "-c" script ]; }} // extra); in rec {{
   a = mk "a" "echo hello from a; echo a > $out" {{}};
@@ -181,13 +200,13 @@ fn realise_in_diverted_stores_like_cppnix() -> TestResult {
 }}"#
         );
         std::fs::write(root.join("g.nix"), nix)?;
-        let o = Command::new(&nix_instantiate)
-            .arg("--store")
-            .arg(root)
-            .arg(root.join("g.nix"))
-            .args(["-A", "top"])
-            .output()?;
-        drvs.push(String::from_utf8(o.stdout)?.trim().to_string());
+        let top = instantiate(
+            &nix_instantiate,
+            root.as_os_str(),
+            &root.join("g.nix"),
+            &["top"],
+        )?;
+        drvs.push(top.concat());
     }
     assert_eq!(drvs[0], drvs[1]);
     let realise = |bin: &Path, prefix: &[&str], root: &Path| {
@@ -273,14 +292,7 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
     ];
     let mut drvs = Vec::new();
     for root in [one.path(), two.path()] {
-        testkit::busybox_tree(&root.join("bb"))?;
-        let add = Command::new(&nix_store)
-            .arg("--store")
-            .arg(root)
-            .arg("--add")
-            .arg(root.join("bb"))
-            .output()?;
-        let bb = String::from_utf8(add.stdout)?.trim().to_string();
+        let bb = add_busybox(&nix_store, root.as_os_str(), root)?;
         let nix = format!(
             r#"let bb = builtins.storePath "{bb}"; o = placeholder "out"; mk = name: script: extra: derivation ({{ inherit name; system = "x86_64-linux"; builder = "${{bb}}/bin/sh"; args = [ "-c" script ]; }} // extra); in {{
   sa = mk "sa" "echo building; mkdir ${{o}}; cat .attrs.json .attrs.sh > ${{o}}/attrs" {{ __structuredAttrs = true; list = [ 1 "a" ]; set.x = true; }};
@@ -294,22 +306,12 @@ fn structured_attrs_checks_and_timeouts_like_cppnix() -> TestResult {
 }}"#
         );
         std::fs::write(root.join("g.nix"), nix)?;
-        let mut args = vec![root.join("g.nix").into_os_string()];
-        for a in attrs {
-            args.push("-A".into());
-            args.push(a.into());
-        }
-        let o = Command::new(&nix_instantiate)
-            .arg("--store")
-            .arg(root)
-            .args(&args)
-            .output()?;
-        drvs.push(
-            String::from_utf8(o.stdout)?
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>(),
-        );
+        drvs.push(instantiate(
+            &nix_instantiate,
+            root.as_os_str(),
+            &root.join("g.nix"),
+            &attrs,
+        )?);
     }
     assert_eq!(drvs[0], drvs[1]);
     let flags: [&[&str]; 8] = [
@@ -412,24 +414,20 @@ fn repair_like_cppnix() -> TestResult {
     let mut drvs = Vec::new();
     for root in [one.path(), two.path()] {
         // Busybox as a store path, so that the builder is visible in the sandbox.
-        std::fs::create_dir_all(root.join("bb/bin"))?;
-        std::fs::copy("/bin/busybox", root.join("bb/bin/busybox"))?;
-        let add = Command::new(&nix_store)
-            .args(["--store", &url(root), "--add"])
-            .arg(root.join("bb"))
-            .output()?;
-        let bb = String::from_utf8(add.stdout)?.trim().to_string();
+        let bb = add_busybox(&nix_store, url(root).as_ref(), root)?;
         std::fs::write(
             root.join("g.nix"),
             format!(
                 r#"let bb = builtins.storePath "{bb}"; mk = name: script: derivation {{ inherit name; system = "x86_64-linux"; builder = "${{bb}}/bin/busybox"; args = [ "sh" "-c" script ]; }}; a = mk "a" "echo a > $out"; in mk "b" "echo ${{a}} > $out""#
             ),
         )?;
-        let o = Command::new(&nix_instantiate)
-            .args(["--store", &url(root)])
-            .arg(root.join("g.nix"))
-            .output()?;
-        drvs.push(String::from_utf8(o.stdout)?.trim().to_string());
+        let top = instantiate(
+            &nix_instantiate,
+            url(root).as_ref(),
+            &root.join("g.nix"),
+            &[],
+        )?;
+        drvs.push(top.concat());
     }
     let realise = |ours_side: bool, extra: &[&str]| {
         let (root, drv) = if ours_side {
