@@ -1240,16 +1240,19 @@ pub fn realise(
         }
     }
     let n = g.nodes.len();
-    let mut state = vec![State::Waiting; n];
-    let mut remaining: Vec<usize> = g.nodes.iter().map(|n| n.deps.len()).collect();
-    let mut failed_deps = vec![0usize; n];
+    let mut sched = Schedule {
+        state: vec![State::Waiting; n],
+        remaining: g.nodes.iter().map(|n| n.deps.len()).collect(),
+        failed_deps: vec![0usize; n],
+        keep_going: options.keep_going,
+    };
     let mut built: Vec<Option<BTreeMap<String, StorePath>>> = vec![None; n];
     let mut errors = Failures {
         observer: options.observer.as_deref(),
         requested: drv_paths.iter().cloned().collect(),
         ..Failures::default()
     };
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
+    let mut ready: VecDeque<usize> = (0..n).filter(|&i| sched.remaining[i] == 0).collect();
     let memo = RefMemo::default();
 
     std::thread::scope(|scope| {
@@ -1259,7 +1262,7 @@ pub fn realise(
         loop {
             while !stop && running < options.max_jobs {
                 let Some(i) = ready.pop_front() else { break };
-                state[i] = State::Running;
+                sched.state[i] = State::Running;
                 running += 1;
                 let tx = tx.clone();
                 let node = &g.nodes[i];
@@ -1276,22 +1279,13 @@ pub fn realise(
             running -= 1;
             match result {
                 Ok(outputs) => {
-                    state[i] = State::Built;
+                    sched.state[i] = State::Built;
                     built[i] = Some(outputs);
                     for &d in &g.nodes[i].dependents {
-                        remaining[d] -= 1;
-                        if remaining[d] == 0 && state[d] == State::Waiting {
-                            if failed_deps[d] > 0 {
-                                fail_cascade(
-                                    &g,
-                                    d,
-                                    &mut state,
-                                    &mut remaining,
-                                    &mut failed_deps,
-                                    &mut errors,
-                                    options.keep_going,
-                                    store,
-                                );
+                        sched.remaining[d] -= 1;
+                        if sched.remaining[d] == 0 && sched.state[d] == State::Waiting {
+                            if sched.failed_deps[d] > 0 {
+                                sched.fail_cascade(&g, d, &mut errors, store);
                             } else {
                                 ready.push_back(d);
                             }
@@ -1300,17 +1294,8 @@ pub fn realise(
                 }
                 Err(e) => {
                     errors.record(&g, i, e);
-                    state[i] = State::Failed;
-                    propagate_failure(
-                        &g,
-                        i,
-                        &mut state,
-                        &mut remaining,
-                        &mut failed_deps,
-                        &mut errors,
-                        options.keep_going,
-                        store,
-                    );
+                    sched.state[i] = State::Failed;
+                    sched.propagate_failure(&g, i, &mut errors, store);
                     if !options.keep_going {
                         stop = true;
                     }
@@ -1325,7 +1310,7 @@ pub fn realise(
         if let Some(outs) = g.valid.get(p) {
             realised.insert(p.clone(), outs.clone());
         } else if let Some(&i) = g.index.get(p) {
-            match (&built[i], state[i]) {
+            match (&built[i], sched.state[i]) {
                 (Some(outs), _) => {
                     realised.insert(p.clone(), outs.clone());
                 }
@@ -1358,64 +1343,44 @@ pub fn realise(
     })))
 }
 
-/// Node `i` failed: its dependents learn it; those that can no longer build fail too.
-#[allow(clippy::too_many_arguments)]
-fn propagate_failure(
-    g: &Graph,
-    i: usize,
-    state: &mut [State],
-    remaining: &mut [usize],
-    failed_deps: &mut [usize],
-    errors: &mut Failures<'_>,
+/// The scheduler's bookkeeping per node of the graph.
+struct Schedule {
+    state: Vec<State>,
+    /// Inputs not finished yet.
+    remaining: Vec<usize>,
+    /// Inputs that failed.
+    failed_deps: Vec<usize>,
     keep_going: bool,
-    store: &LocalStore,
-) {
-    for &d in &g.nodes[i].dependents {
-        failed_deps[d] += 1;
-        remaining[d] -= 1;
-        // Without keep-going a derivation fails as soon as one input fails (CppNix's
-        // waiteeDone); with it, once all its inputs are finished.
-        if state[d] == State::Waiting && (!keep_going || remaining[d] == 0) {
-            fail_cascade(
-                g,
-                d,
-                state,
-                remaining,
-                failed_deps,
-                errors,
-                keep_going,
-                store,
-            );
-        }
-    }
 }
 
-/// Node `d` fails because `failed_deps[d]` of its inputs failed.
-#[allow(clippy::too_many_arguments)]
-fn fail_cascade(
-    g: &Graph,
-    d: usize,
-    state: &mut [State],
-    remaining: &mut [usize],
-    failed_deps: &mut [usize],
-    errors: &mut Failures<'_>,
-    keep_going: bool,
-    store: &LocalStore,
-) {
-    state[d] = State::Failed;
-    let e = BuildError::DependenciesFailed {
-        drv: store.store_dir().display(&g.nodes[d].path),
-        count: failed_deps[d],
-    };
-    errors.record(g, d, e);
-    propagate_failure(
-        g,
-        d,
-        state,
-        remaining,
-        failed_deps,
-        errors,
-        keep_going,
-        store,
-    );
+impl Schedule {
+    /// Node `i` failed: its dependents learn it; those that can no longer build fail too.
+    fn propagate_failure(
+        &mut self,
+        g: &Graph,
+        i: usize,
+        errors: &mut Failures<'_>,
+        store: &LocalStore,
+    ) {
+        for &d in &g.nodes[i].dependents {
+            self.failed_deps[d] += 1;
+            self.remaining[d] -= 1;
+            // Without keep-going a derivation fails as soon as one input fails (CppNix's
+            // waiteeDone); with it, once all its inputs are finished.
+            if self.state[d] == State::Waiting && (!self.keep_going || self.remaining[d] == 0) {
+                self.fail_cascade(g, d, errors, store);
+            }
+        }
+    }
+
+    /// Node `d` fails because `failed_deps[d]` of its inputs failed.
+    fn fail_cascade(&mut self, g: &Graph, d: usize, errors: &mut Failures<'_>, store: &LocalStore) {
+        self.state[d] = State::Failed;
+        let e = BuildError::DependenciesFailed {
+            drv: store.store_dir().display(&g.nodes[d].path),
+            count: self.failed_deps[d],
+        };
+        errors.record(g, d, e);
+        self.propagate_failure(g, d, errors, store);
+    }
 }
