@@ -15,6 +15,7 @@ use nix_derivation::build::sandbox;
 use nix_derivation::store::store::local::LocalStore;
 use nix_derivation::store::store::Store;
 
+use crate::common::cpp;
 use crate::common::TestResult;
 
 /// CppNix flags: no build users, no substituters (the sandbox stays on, as a diverted store
@@ -72,22 +73,6 @@ const BAD: [&str; 15] = [
     "ar", "ar2", "arq", "dr", "drq", "ill", "ergodd", "ergbad", "ergns", "ergnotin", "sachk",
     "sachk2", "sachk3", "sachk4", "sachk5",
 ];
-
-pub(crate) fn cpp(bin: &Path, args: &[&str]) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    let out = Command::new(bin).args(args).output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} {args:?}: {}",
-            bin.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(String::from_utf8(out.stdout)?
-        .lines()
-        .map(str::to_string)
-        .collect())
-}
 
 /// The tools, or `None` (SKIP printed) when something is missing.
 pub(crate) fn tools() -> Option<(PathBuf, PathBuf)> {

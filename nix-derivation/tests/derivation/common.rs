@@ -31,3 +31,21 @@ pub fn vector_resolver() -> TestResult<BTreeMap<StorePath, Derivation>> {
         .map(|(_, p, d, _)| (p, d))
         .collect())
 }
+
+/// Runs a reference binary; fails with its standard error unless it succeeds. Returns the
+/// lines of its standard output.
+pub fn cpp(bin: &std::path::Path, args: &[&str]) -> TestResult<Vec<String>> {
+    let out = std::process::Command::new(bin).args(args).output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} {args:?}: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}

@@ -10,7 +10,8 @@ use nix_derivation::build::realise::realise;
 use nix_derivation::store::store::local::LocalStore;
 use nix_derivation::store::store::Store;
 
-use crate::attrs::{cpp, cppnix_failure, cppnix_failure_with, options, setup, tools};
+use crate::attrs::{cppnix_failure, cppnix_failure_with, options, setup, tools};
+use crate::common::cpp;
 use crate::common::TestResult;
 
 const GRAPH: &str = r#"let bb = builtins.storePath "BB"; sh = "${bb}/bin/sh";

@@ -13,7 +13,7 @@ use nix_derivation::build::sandbox;
 use nix_derivation::store::store::local::LocalStore;
 use nix_derivation::store::store::Store;
 
-use crate::common::TestResult;
+use crate::common::{cpp, TestResult};
 
 /// CppNix flags for building as root without build users or substituters (the sandbox stays
 /// at its default, `true`, which a diverted store needs).
@@ -36,24 +36,6 @@ const GRAPH: &str = r#"let bb = builtins.storePath "BB"; mk = name: script: extr
 }"#;
 
 const ATTRS: [&str; 5] = ["a", "multi", "env", "top", "fod"];
-
-/// Runs a reference binary; fails with its standard error unless it succeeds. Returns the
-/// lines of its standard output.
-fn cpp(bin: &Path, args: &[&str]) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    let out = Command::new(bin).args(args).output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} {args:?}: {}",
-            bin.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(String::from_utf8(out.stdout)?
-        .lines()
-        .map(str::to_string)
-        .collect())
-}
 
 /// A diverted root with busybox (`bin/busybox`, `bin/sh`) added by CppNix and the graph
 /// instantiated; returns the `.drv` paths of [`ATTRS`].
