@@ -22,16 +22,6 @@ fn eval(bin: &Path, root: &Path, home: &Path, expr: &str) -> std::io::Result<std
         .output()
 }
 
-fn store_names(root: &Path) -> std::io::Result<Vec<String>> {
-    let mut v: Vec<String> = std::fs::read_dir(root.join("nix/store"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    v.sort();
-    Ok(v)
-}
-
 #[test]
 fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
     let Some(cpp) = testkit::reference("nix-instantiate") else {
@@ -110,8 +100,8 @@ fn fetchers_write_in_eval_mode() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(a.status.code(), b.status.code(), "exit code of {e}");
         assert_eq!(a.status.code(), Some(0), "{e}");
     }
-    let names = store_names(&ours_root)?;
-    assert_eq!(names, store_names(&cpp_root)?);
+    let names = crate::store_entries(&ours_root)?;
+    assert_eq!(names, crate::store_entries(&cpp_root)?);
     // 2 files (hello.txt, named), 2 archives, 2 unpacked trees, 1 git tree
     assert_eq!(names.len(), 7, "{names:?}");
     for n in &names {

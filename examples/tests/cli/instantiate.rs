@@ -60,16 +60,6 @@ fn run(
         .output()
 }
 
-fn files(root: &Path) -> Result<Vec<String>, std::io::Error> {
-    let mut v: Vec<String> = std::fs::read_dir(root.join("nix/store"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    v.sort();
-    Ok(v)
-}
-
 #[test]
 fn instantiate_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
     let Some(cpp) = testkit::reference("nix-instantiate") else {
@@ -101,8 +91,12 @@ fn instantiate_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
             String::from_utf8_lossy(&got.stderr)
         );
         assert_eq!(got.status.code(), want.status.code());
-        assert_eq!(files(&r2)?, files(&r1)?, "{args:?}");
-        for f in files(&r1)? {
+        assert_eq!(
+            crate::store_entries(&r2)?,
+            crate::store_entries(&r1)?,
+            "{args:?}"
+        );
+        for f in crate::store_entries(&r1)? {
             if f.ends_with(".drv") {
                 let p = format!("nix/store/{f}");
                 assert_eq!(
