@@ -30,9 +30,11 @@ struct Opts {
     store: Option<String>,
     add_root: Option<String>,
     /// `--option substituters URLS` / `--substituters URLS` (space-separated).
-    substituters: Vec<String>,
+    substituters: Option<Vec<String>>,
     /// `--option trusted-public-keys KEYS`.
-    trusted_keys: String,
+    trusted_keys: Option<String>,
+    /// nix.conf and `NIX_CONFIG`, read before the arguments (as CppNix's `initNix`).
+    conf: super::nix_conf::NixConf,
     /// `--read-write-mode`: `--eval` writes to the store too.
     read_write: bool,
     /// `--readonly-mode`: nothing is written, even without `--eval`.
@@ -59,6 +61,7 @@ fn missing_argument(flag: &str) -> String {
 fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
     let mut o = Opts {
         location: true,
+        conf: super::nix_conf::NixConf::load()?,
         ..Default::default()
     };
     let mut i = 0;
@@ -107,9 +110,18 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
                     || eprintln!("warning: error: setting '{name}' has invalid value '{value}'");
                 match name.as_str() {
                     "substituters" => {
-                        o.substituters = value.split_whitespace().map(String::from).collect();
+                        o.substituters = Some(value.split_whitespace().map(String::from).collect());
                     }
-                    "trusted-public-keys" => o.trusted_keys = value.clone(),
+                    "trusted-public-keys" => o.trusted_keys = Some(value.clone()),
+                    "extra-substituters" => {
+                        let mut v = substituter_urls(&o);
+                        v.extend(value.split_whitespace().map(String::from));
+                        o.substituters = Some(v);
+                    }
+                    "extra-trusted-public-keys" => {
+                        let old = trusted_keys(&o);
+                        o.trusted_keys = Some(format!("{old} {value}").trim().to_string());
+                    }
                     "tarball-ttl" => match value.parse() {
                         Ok(n) => o.tarball_ttl = Some(n),
                         Err(_) => invalid(),
@@ -123,7 +135,7 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
             }
             "--substituters" => {
                 let value = next(&mut i, &a)?;
-                o.substituters = value.split_whitespace().map(String::from).collect();
+                o.substituters = Some(value.split_whitespace().map(String::from).collect());
             }
             "--tarball-ttl" => {
                 let value = next(&mut i, &a)?;
@@ -176,7 +188,7 @@ fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
         b = b.home(h);
     }
     // the fetchers' settings: --option, else nix.conf files and NIX_CONFIG
-    let conf = |n: &str| super::nix_conf::setting(n).and_then(|v| v.parse().ok());
+    let conf = |n: &str| o.conf.get(n).and_then(|v| v.parse().ok());
     if let Some(ttl) = o.tarball_ttl.or_else(|| conf("tarball-ttl")) {
         b = b.tarball_ttl(ttl);
     }
@@ -273,8 +285,9 @@ fn run(o: &Opts) -> CmdResult {
         deferred = Some(local.clone());
         let real = local.layout().real_store_dir();
         let mut backend = StoreBackend::read_write(local).with_real_store_dir(real);
-        if !o.substituters.is_empty() {
-            backend = backend.with_substituters(substituters(o)?);
+        let urls = substituter_urls(o);
+        if !urls.is_empty() {
+            backend = backend.with_substituters(substituters(o, &urls)?);
         }
         Some(Box::new(backend))
     };
@@ -286,19 +299,44 @@ fn run(o: &Opts) -> CmdResult {
     Ok(code)
 }
 
-/// The binary caches of `--option substituters` (nix.conf is not read), trusting
-/// `--option trusted-public-keys`: `builtins.storePath` substitutes from them in read-write
-/// mode.
-fn substituters(o: &Opts) -> Result<nix_store::cache::Substituters, CmdError> {
+/// CppNix's default `trusted-public-keys`.
+const DEFAULT_TRUSTED_KEYS: &str = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
+
+/// The `substituters` setting: `--option`/`--substituters`, else nix.conf and `NIX_CONFIG`.
+/// When nothing sets it there are none: CppNix's default `https://cache.nixos.org/` is left
+/// out, as this tool has no network in its tests and a pure evaluation never needs it.
+fn substituter_urls(o: &Opts) -> Vec<String> {
+    match &o.substituters {
+        Some(v) => v.clone(),
+        None => o
+            .conf
+            .get("substituters")
+            .map(|v| v.split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// The `trusted-public-keys` setting: `--option`, else nix.conf and `NIX_CONFIG`, else
+/// CppNix's default key.
+fn trusted_keys(o: &Opts) -> &str {
+    o.trusted_keys
+        .as_deref()
+        .or_else(|| o.conf.get("trusted-public-keys"))
+        .unwrap_or(DEFAULT_TRUSTED_KEYS)
+}
+
+/// The binary caches `urls`, trusting `trusted-public-keys` (`--option`, else nix.conf and
+/// `NIX_CONFIG`, else CppNix's default key): `builtins.storePath` and `appendContext`
+/// substitute from them in read-write mode.
+fn substituters(o: &Opts, urls: &[String]) -> Result<nix_store::cache::Substituters, CmdError> {
     use nix_store::cache::{open_cache, Substituters};
     let dir = nix_store::store_path::StoreDir::default();
-    let caches = o
-        .substituters
+    let caches = urls
         .iter()
         .map(|url| open_cache(url, &dir))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CmdError::msg(e.to_string()))?;
-    let keys = nix_store::narinfo::PublicKeys::parse_list(&o.trusted_keys)
+    let keys = nix_store::narinfo::PublicKeys::parse_list(trusted_keys(o))
         .map_err(|e| CmdError::msg(e.to_string()))?;
     Ok(Substituters::new(caches, keys))
 }

@@ -2,11 +2,27 @@
 //! source wins): `$NIX_CONF_DIR/nix.conf` (default `/etc/nix/nix.conf`), then the user files
 //! (`$NIX_USER_CONF_FILES`, colon-separated, else `nix/nix.conf` under `$XDG_CONFIG_DIRS`
 //! (default `/etc/xdg`) and then `$XDG_CONFIG_HOME` (default `~/.config`)), then the lines of
-//! `NIX_CONFIG`. Lines are `name = value`; `#` starts a comment; `include` directives are not
-//! followed. Only the settings a command asks for are read; `--option` on the command line
-//! wins over all of them.
+//! `NIX_CONFIG`. A missing file is skipped.
+//!
+//! Each line is cut at its first `#` and split into whitespace-separated tokens: `name = v1 v2`
+//! sets `name` to the tokens after `=` joined by one space, `extra-name = …` appends to `name`,
+//! `include PATH` reads another file (PATH relative to the including file's directory; a
+//! missing one is the error `file '…' included from '…' not found`) and `!include PATH` the
+//! same, skipping a missing file. Any other line is CppNix's usage error `illegal
+//! configuration line '…' in '…'`. As CppNix, everything is read when the command starts, so
+//! a broken file fails every command that reads it. `--option` on the command line wins over
+//! all of them.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::util::CmdError;
+
+/// The settings read from the configuration files and `NIX_CONFIG`.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct NixConf {
+    values: BTreeMap<String, String>,
+}
 
 /// The configuration files, lowest priority first.
 fn files() -> Vec<PathBuf> {
@@ -34,30 +50,189 @@ fn files() -> Vec<PathBuf> {
     out
 }
 
-/// The last `name = value` for `name` in `text`.
-fn find_in(text: &str, name: &str) -> Option<String> {
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .filter_map(|l| l.split_once('='))
-        .filter(|(k, _)| k.trim() == name)
-        .map(|(_, v)| v.trim().to_string())
-        .next_back()
+/// CppNix's `absPath(path, dir)`: `path` made absolute against `dir`, then `canonPath`
+/// (`.`, `..` and empty parts dropped lexically, symlinks not resolved). A result that is
+/// still relative (an include from `NIX_CONFIG`, whose "directory" is `.`) is CppNix's
+/// `not an absolute path` error.
+fn abs_path(path: &str, dir: &str) -> Result<String, CmdError> {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{dir}/{path}")
+    };
+    if !joined.starts_with('/') {
+        return Err(CmdError::msg(format!("not an absolute path: '{joined}'")));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in joined.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    Ok(format!("/{}", parts.join("/")))
 }
 
-/// The value of setting `name` from the configuration files and `NIX_CONFIG`, if any sets it.
-pub(crate) fn setting(name: &str) -> Option<String> {
-    let mut found = None;
-    for f in files() {
-        if let Ok(text) = std::fs::read_to_string(&f) {
-            if let Some(v) = find_in(&text, name) {
-                found = Some(v);
+/// CppNix's `dirOf`: everything before the last `/` (`/` for a top-level file, `.` without
+/// any slash).
+fn dir_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &path[..i],
+        None => ".",
+    }
+}
+
+/// How deep includes may nest before we call it a loop (CppNix recurses until the stack
+/// runs out).
+const MAX_INCLUDE_DEPTH: usize = 64;
+
+impl NixConf {
+    /// Reads every configuration file and `NIX_CONFIG`, as CppNix's `loadConfFile`.
+    ///
+    /// # Errors
+    /// An illegal line or a missing `include`d file, with CppNix's message.
+    pub(crate) fn load() -> Result<NixConf, CmdError> {
+        let mut conf = NixConf::default();
+        for f in files() {
+            conf.apply_file(&f.to_string_lossy(), 0)?;
+        }
+        if let Ok(text) = std::env::var("NIX_CONFIG") {
+            conf.apply(&text, "NIX_CONFIG", 0)?;
+        }
+        Ok(conf)
+    }
+
+    /// The value of setting `name`, if any source sets it.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Applies the file at `path`; a file that cannot be read is skipped (CppNix ignores
+    /// its `SysError`).
+    fn apply_file(&mut self, path: &str, depth: usize) -> Result<(), CmdError> {
+        match std::fs::read(path) {
+            Ok(bytes) => self.apply(&String::from_utf8_lossy(&bytes), path, depth),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// CppNix's `applyConfig(contents, path)`.
+    fn apply(&mut self, text: &str, path: &str, depth: usize) -> Result<(), CmdError> {
+        for raw in text.split('\n') {
+            let line = raw.split('#').next().unwrap_or("");
+            let tokens: Vec<&str> = line
+                .split([' ', '\t', '\n', '\r'])
+                .filter(|t| !t.is_empty())
+                .collect();
+            if tokens.is_empty() {
+                continue;
+            }
+            let illegal =
+                || CmdError::usage(format!("illegal configuration line '{line}' in '{path}'"));
+            if tokens.len() < 2 {
+                return Err(illegal());
+            }
+            let ignore_missing = match tokens[0] {
+                "include" => Some(false),
+                "!include" => Some(true),
+                _ => None,
+            };
+            if let Some(ignore_missing) = ignore_missing {
+                if tokens.len() != 2 {
+                    return Err(illegal());
+                }
+                let p = abs_path(tokens[1], dir_of(path))?;
+                if Path::new(&p).exists() {
+                    if depth >= MAX_INCLUDE_DEPTH {
+                        return Err(CmdError::msg(format!(
+                            "too many nested includes at '{p}' included from '{path}'"
+                        )));
+                    }
+                    self.apply_file(&p, depth + 1)?;
+                } else if !ignore_missing {
+                    return Err(CmdError::msg(format!(
+                        "file '{p}' included from '{path}' not found"
+                    )));
+                }
+                continue;
+            }
+            if tokens[1] != "=" {
+                return Err(illegal());
+            }
+            let value = tokens[2..].join(" ");
+            match tokens[0].strip_prefix("extra-") {
+                Some(base) => {
+                    let slot = self.values.entry(base.to_string()).or_default();
+                    if !slot.is_empty() && !value.is_empty() {
+                        slot.push(' ');
+                    }
+                    slot.push_str(&value);
+                }
+                None => {
+                    self.values.insert(tokens[0].to_string(), value);
+                }
             }
         }
+        Ok(())
     }
-    if let Ok(text) = std::env::var("NIX_CONFIG") {
-        if let Some(v) = find_in(&text, name) {
-            found = Some(v);
-        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_relative_to_the_including_file() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = testkit::tempdir();
+        std::fs::create_dir(dir.path().join("sub"))?;
+        std::fs::write(dir.path().join("sub/a.conf"), "x = 1\n!include b.conf\n")?;
+        std::fs::write(dir.path().join("sub/b.conf"), "y =  2   3 # c\n")?;
+        let main = dir.path().join("nix.conf");
+        std::fs::write(
+            &main,
+            "include sub/a.conf\n!include nope.conf\nextra-y = 4\n",
+        )?;
+        let mut c = NixConf::default();
+        c.apply_file(&main.to_string_lossy(), 0)
+            .map_err(|e| e.message)?;
+        assert_eq!(c.get("x"), Some("1"));
+        assert_eq!(c.get("y"), Some("2 3 4"));
+        std::fs::write(&main, "include nope.conf\n")?;
+        let err = c
+            .apply_file(&main.to_string_lossy(), 0)
+            .err()
+            .map(|e| e.message);
+        let d = dir.path().display();
+        assert_eq!(
+            err.as_deref(),
+            Some(&*format!(
+                "file '{d}/nope.conf' included from '{d}/nix.conf' not found"
+            ))
+        );
+        Ok(())
     }
-    found
+
+    #[test]
+    fn illegal_lines_and_relative_includes_from_the_environment() {
+        let mut c = NixConf::default();
+        let msg = |r: Result<(), CmdError>| r.err().map(|e| e.message);
+        assert_eq!(
+            msg(c.apply("foo bar", "NIX_CONFIG", 0)).as_deref(),
+            Some("illegal configuration line 'foo bar' in 'NIX_CONFIG'")
+        );
+        assert_eq!(
+            msg(c.apply("include a b", "/c", 0)).as_deref(),
+            Some("illegal configuration line 'include a b' in '/c'")
+        );
+        assert_eq!(
+            msg(c.apply("include x.conf", "NIX_CONFIG", 0)).as_deref(),
+            Some("not an absolute path: './x.conf'")
+        );
+        assert_eq!(msg(c.apply("a =\n\n  # only\n", "/c", 0)), None);
+        assert_eq!(c.get("a"), Some(""));
+    }
 }

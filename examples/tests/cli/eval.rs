@@ -122,6 +122,66 @@ fn tabs_in_error_excerpts_match_cppnix() -> Result<(), Box<dyn std::error::Error
     Ok(())
 }
 
+/// A binary cache (`file://…` in `dir/cache`, made by the reference `nix copy`) holding
+/// one content-addressed path; returns the path and the cache's URL.
+fn hello_cache(
+    dir: &std::path::Path,
+    nix_store: &std::path::Path,
+    nix: &std::path::Path,
+) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let file = dir.join("hello.txt");
+    std::fs::write(&file, "hello\n")?;
+    let src = testkit::TempStore::new();
+    let added = Command::new(nix_store)
+        .arg("--store")
+        .arg(src.root())
+        .arg("--add")
+        .arg(&file)
+        .output()?;
+    assert!(added.status.success(), "{added:?}");
+    let path = String::from_utf8(added.stdout)?.trim().to_string();
+    let cache = format!("file://{}", dir.join("cache").display());
+    let copied = Command::new(nix)
+        .args([
+            "--extra-experimental-features",
+            "nix-command",
+            "copy",
+            "--store",
+        ])
+        .arg(src.root())
+        .args(["--to", &cache, &path])
+        .output()?;
+    assert!(copied.status.success(), "{copied:?}");
+    Ok((path, cache))
+}
+
+/// An expression that substitutes `path` through `builtins.storePath` and instantiates a
+/// derivation.
+fn store_path_expr(path: &str) -> String {
+    format!(
+        "builtins.seq (builtins.storePath \"{path}\") \
+         (derivation {{ name = \"x\"; system = \"x\"; builder = \"/b\"; }})"
+    )
+}
+
+fn assert_valid(
+    nix_store: &std::path::Path,
+    store: &testkit::TempStore,
+    path: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let valid = Command::new(nix_store)
+        .arg("--store")
+        .arg(store.root())
+        .args(["--check-validity", path])
+        .status()?;
+    assert!(
+        valid.success(),
+        "{path} is not valid in {}",
+        store.root().display()
+    );
+    Ok(())
+}
+
 /// `builtins.storePath` in read-write mode (`nix-instantiate` without `--eval`) makes a
 /// missing path valid by substituting it from `--option substituters`, and fails with CppNix's
 /// message when no cache has it.
@@ -135,29 +195,7 @@ fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error:
         return Ok(());
     };
     let scratch = testkit::tempdir();
-    let file = scratch.path().join("hello.txt");
-    std::fs::write(&file, "hello\n")?;
-    let src = testkit::TempStore::new();
-    let added = Command::new(&nix_store)
-        .arg("--store")
-        .arg(src.root())
-        .arg("--add")
-        .arg(&file)
-        .output()?;
-    assert!(added.status.success(), "{added:?}");
-    let path = String::from_utf8(added.stdout)?.trim().to_string();
-    let cache = format!("file://{}", scratch.path().join("cache").display());
-    let copied = Command::new(&nix)
-        .args([
-            "--extra-experimental-features",
-            "nix-command",
-            "copy",
-            "--store",
-        ])
-        .arg(src.root())
-        .args(["--to", &cache, &path])
-        .output()?;
-    assert!(copied.status.success(), "{copied:?}");
+    let (path, cache) = hello_cache(scratch.path(), &nix_store, &nix)?;
 
     let run = |program: &std::path::Path, pre: &[&str], expr: &str| {
         let store = testkit::TempStore::new();
@@ -171,10 +209,7 @@ fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error:
             .output();
         (store, out)
     };
-    let found = format!(
-        "builtins.seq (builtins.storePath \"{path}\") \
-         (derivation {{ name = \"x\"; system = \"x\"; builder = \"/b\"; }})"
-    );
+    let found = store_path_expr(&path);
     let (ours_store, ours) = run(&crate::nixrs(), &["nix-instantiate"], &found);
     let (theirs_store, theirs) = run(&instantiate, &[], &found);
     let (ours, theirs) = (ours?, theirs?);
@@ -182,16 +217,7 @@ fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error:
     assert_eq!(theirs.status.code(), Some(0), "{theirs:?}");
     assert_eq!(ours.stdout, theirs.stdout);
     for store in [&ours_store, &theirs_store] {
-        let valid = Command::new(&nix_store)
-            .arg("--store")
-            .arg(store.root())
-            .args(["--check-validity", &path])
-            .status()?;
-        assert!(
-            valid.success(),
-            "{path} is not valid in {}",
-            store.root().display()
-        );
+        assert_valid(&nix_store, store, &path)?;
     }
 
     let missing = "builtins.storePath \"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x\"";
@@ -203,6 +229,90 @@ fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error:
         String::from_utf8_lossy(&ours.stderr),
         String::from_utf8_lossy(&theirs.stderr)
     );
+    Ok(())
+}
+
+/// `substituters` set in an `include`d nix.conf (relative to the including file, with a
+/// `!include` of a missing file beside it) or in `NIX_CONFIG` is used for `storePath` as
+/// CppNix uses it; a broken nix.conf fails every command with CppNix's message. Both run with
+/// `NIX_CONF_DIR` in a temp dir and no user configuration files.
+#[test]
+fn nix_conf_includes_and_substituters_match_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let (Some(instantiate), Some(nix_store), Some(nix)) = (
+        testkit::reference("nix-instantiate"),
+        testkit::reference("nix-store"),
+        testkit::reference("nix"),
+    ) else {
+        return Ok(());
+    };
+    let scratch = testkit::tempdir();
+    let (path, cache) = hello_cache(scratch.path(), &nix_store, &nix)?;
+    let conf = scratch.path().join("conf");
+    std::fs::create_dir_all(conf.join("sub"))?;
+    std::fs::write(
+        conf.join("sub/caches.conf"),
+        format!("substituters = {cache}\n"),
+    )?;
+    let run = |program: &std::path::Path, pre: &[&str], post: &[&str], env: &[(&str, &str)]| {
+        let store = testkit::TempStore::new();
+        let mut cmd = Command::new(program);
+        cmd.args(pre)
+            .arg("--store")
+            .arg(store.root())
+            .args(["--option", "build-users-group", ""])
+            .args(post)
+            .env("NIX_CONF_DIR", &conf)
+            .env("NIX_USER_CONF_FILES", scratch.path().join("no-user.conf"))
+            .env_remove("NIX_CONFIG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        (store, cmd.output())
+    };
+    let expr = store_path_expr(&path);
+    let config_var = format!("substituters = {cache}");
+    let setups: [(&str, &[(&str, &str)]); 2] = [
+        (
+            "# caches\ninclude sub/caches.conf\n!include missing.conf\n",
+            &[],
+        ),
+        ("", &[("NIX_CONFIG", config_var.as_str())]),
+    ];
+    for (text, env) in setups {
+        std::fs::write(conf.join("nix.conf"), text)?;
+        let (ours_store, ours) = run(&crate::nixrs(), &["nix-instantiate"], &["-E", &expr], env);
+        let (theirs_store, theirs) = run(&instantiate, &[], &["-E", &expr], env);
+        let (ours, theirs) = (ours?, theirs?);
+        assert_eq!(ours.status.code(), Some(0), "{text:?}: {ours:?}");
+        assert_eq!(theirs.status.code(), Some(0), "{text:?}: {theirs:?}");
+        assert_eq!(ours.stdout, theirs.stdout);
+        for store in [&ours_store, &theirs_store] {
+            assert_valid(&nix_store, store, &path)?;
+        }
+    }
+    let broken: [(&str, &[(&str, &str)]); 5] = [
+        ("include nothere.conf\n", &[]),
+        ("include\n", &[]),
+        ("include a b # c\n", &[]),
+        ("foo bar\n", &[]),
+        ("", &[("NIX_CONFIG", "include rel.conf")]),
+    ];
+    for (text, env) in broken {
+        std::fs::write(conf.join("nix.conf"), text)?;
+        let args = ["--eval", "-E", "1"];
+        let (_s1, ours) = run(&crate::nixrs(), &["nix-instantiate"], &args, env);
+        let (_s2, theirs) = run(&instantiate, &[], &args, env);
+        let (ours, theirs) = (ours?, theirs?);
+        let theirs_err = String::from_utf8_lossy(&theirs.stderr)
+            .replace(&instantiate.display().to_string(), "nix-instantiate");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stderr),
+            theirs_err,
+            "{text:?}"
+        );
+        assert_eq!(ours.status.code(), theirs.status.code(), "{text:?}");
+        assert_eq!(ours.status.code(), Some(1), "{text:?}");
+    }
     Ok(())
 }
 
