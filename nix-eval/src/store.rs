@@ -465,6 +465,19 @@ pub struct StoreBackend {
     write: bool,
     real_dir: Option<PathBuf>,
     substituters: Option<Arc<Substituters>>,
+    on_substitute: Option<SubstituteObserver>,
+}
+
+/// Told of each path [`EvalStore::ensure_path`] substituted, with the URL of its cache (the
+/// CLI prints CppNix's `copying path '…' from '…'...`). Set with
+/// [`StoreBackend::on_substitute`].
+#[derive(Clone)]
+pub struct SubstituteObserver(pub Arc<dyn Fn(&StorePath, &str) + Send + Sync>);
+
+impl std::fmt::Debug for SubstituteObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubstituteObserver")
+    }
 }
 
 impl StoreBackend {
@@ -475,6 +488,7 @@ impl StoreBackend {
             write: false,
             real_dir: None,
             substituters: None,
+            on_substitute: None,
         }
     }
 
@@ -485,6 +499,7 @@ impl StoreBackend {
             write: true,
             real_dir: None,
             substituters: None,
+            on_substitute: None,
         }
     }
 
@@ -501,6 +516,13 @@ impl StoreBackend {
     /// `substituters` setting.
     pub fn with_substituters(mut self, substituters: Substituters) -> Self {
         self.substituters = Some(Arc::new(substituters));
+        self
+    }
+
+    /// Calls `observer` after each substitution by [`EvalStore::ensure_path`], once per path
+    /// added (references first).
+    pub fn on_substitute(mut self, observer: SubstituteObserver) -> Self {
+        self.on_substitute = Some(observer);
         self
     }
 
@@ -626,14 +648,24 @@ impl EvalStore for StoreBackend {
         if self.is_valid_path(path)? {
             return Ok(());
         }
-        match &self.substituters {
-            Some(subs) => match subs.substitute_path(&*self.store, path) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(cannot_be_created(self.store_dir(), path)),
-                Err(e) => Err(io_error(e.to_string())),
-            },
-            None => Err(cannot_be_created(self.store_dir(), path)),
+        let Some(subs) = &self.substituters else {
+            return Err(cannot_be_created(self.store_dir(), path));
+        };
+        let cache_error = |e: nix_store::cache::CacheError| io_error(e.to_string());
+        if subs.query(path).map_err(cache_error)?.is_none() {
+            return Err(cannot_be_created(self.store_dir(), path));
         }
+        let added = subs
+            .substitute(&*self.store, &BTreeSet::from([path.clone()]))
+            .map_err(cache_error)?;
+        if let Some(observer) = &self.on_substitute {
+            for p in &added {
+                if let Some((url, _)) = subs.query(p).map_err(cache_error)? {
+                    (observer.0)(p, &url);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn read_derivation(&self, path: &StorePath) -> Result<Derivation> {

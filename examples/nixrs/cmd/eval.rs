@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nix_eval::instantiate;
-use nix_eval::store::{EvalStore, StoreBackend};
+use nix_eval::store::{EvalStore, StoreBackend, SubstituteObserver};
 use nix_eval::value::Context;
 use nix_eval::{Error, Evaluator, Value};
 use nix_store::store::local::LocalStore;
@@ -287,7 +287,14 @@ fn run(o: &Opts) -> CmdResult {
         let mut backend = StoreBackend::read_write(local).with_real_store_dir(real);
         let urls = substituter_urls(o);
         if !urls.is_empty() {
-            backend = backend.with_substituters(substituters(o, &urls)?);
+            // CppNix's `copying path '…' from '…'...` for each substituted path
+            let dir = nix_store::store_path::StoreDir::default();
+            let report = move |p: &nix_store::store_path::StorePath, url: &str| {
+                eprintln!("copying path '{}' from '{url}'...", dir.display(p));
+            };
+            backend = backend
+                .with_substituters(substituters(o, &urls)?)
+                .on_substitute(SubstituteObserver(Arc::new(report)));
         }
         Some(Box::new(backend))
     };

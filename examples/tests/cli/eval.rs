@@ -183,8 +183,8 @@ fn assert_valid(
 }
 
 /// `builtins.storePath` in read-write mode (`nix-instantiate` without `--eval`) makes a
-/// missing path valid by substituting it from `--option substituters`, and fails with CppNix's
-/// message when no cache has it.
+/// missing path valid by substituting it from `--option substituters`, printing CppNix's
+/// `copying path '…' from '…'...` line, and fails with CppNix's message when no cache has it.
 #[test]
 fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error::Error>> {
     let (Some(instantiate), Some(nix_store), Some(nix)) = (
@@ -216,6 +216,11 @@ fn store_path_substitutes_in_read_write_mode() -> Result<(), Box<dyn std::error:
     assert_eq!(ours.status.code(), Some(0), "{ours:?}");
     assert_eq!(theirs.status.code(), Some(0), "{theirs:?}");
     assert_eq!(ours.stdout, theirs.stdout);
+    // `copying path '…' from 'file://…'...`, then the `--add-root` warning
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stderr),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
     for store in [&ours_store, &theirs_store] {
         assert_valid(&nix_store, store, &path)?;
     }
@@ -286,6 +291,10 @@ fn nix_conf_includes_and_substituters_match_cppnix() -> Result<(), Box<dyn std::
         assert_eq!(ours.status.code(), Some(0), "{text:?}: {ours:?}");
         assert_eq!(theirs.status.code(), Some(0), "{text:?}: {theirs:?}");
         assert_eq!(ours.stdout, theirs.stdout);
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stderr),
+            String::from_utf8_lossy(&theirs.stderr)
+        );
         for store in [&ours_store, &theirs_store] {
             assert_valid(&nix_store, store, &path)?;
         }
