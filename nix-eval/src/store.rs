@@ -472,7 +472,10 @@ pub struct StoreBackend {
 /// CLI prints CppNix's `copying path '…' from '…'...`). Set with
 /// [`StoreBackend::on_substitute`].
 #[derive(Clone)]
-pub struct SubstituteObserver(pub Arc<dyn Fn(&StorePath, &str) + Send + Sync>);
+pub struct SubstituteObserver(pub Arc<SubstituteFn>);
+
+/// The function in a [`SubstituteObserver`]: the substituted path and its cache's URL.
+pub type SubstituteFn = dyn Fn(&StorePath, &str) + Send + Sync;
 
 impl std::fmt::Debug for SubstituteObserver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
