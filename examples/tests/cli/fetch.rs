@@ -550,3 +550,143 @@ fn fetchurl_argument_forms() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+
+/// Runs `hg ARGS` in `repo` with fixed user and dates, no user configuration.
+fn hg_in(repo: &Path, home: &Path, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("hg")
+        .args(args)
+        .current_dir(repo)
+        .env("HOME", home)
+        .env("HGPLAIN", "")
+        .env("HGUSER", "t")
+        .env("HGRCPATH", "")
+        .output()
+        .map_err(|e| format!("hg {args:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "hg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `hg` can be run (the test is skipped without it, as CppNix's behaviour then is
+/// tested in nix-eval's fetch tests).
+fn have_hg() -> bool {
+    Command::new("hg")
+        .arg("--version")
+        .env("HGRCPATH", "")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `fetchMercurial` of local repositories made by `hg`: a clean tree, a changeset id, a
+/// branch, a tag with `name`, a missing changeset (hg's own `abort:` lines on standard error,
+/// twice once the clone exists, as CppNix), an invalid ref, a missing repository, an unclean
+/// tree (tracked files only, no `revCount`, the warning) and the fetcher cache (a new commit
+/// is not seen until `tarball-ttl` runs out). Ours and CppNix's run in sequence, each with its
+/// own `HOME` (so their caches and clones do not mix) and store root; stdout, stderr and exit
+/// status must be identical: the printed `outPath`s are the content-addressed paths of the
+/// trees, so equal paths mean equal contents (including a symlink and an executable).
+#[test]
+fn fetch_mercurial_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(cpp) = testkit::reference("nix-instantiate") else {
+        return Ok(());
+    };
+    if !have_hg() {
+        assert!(!testkit::in_ci(), "hg is not installed");
+        eprintln!("SKIP: hg is not installed");
+        return Ok(());
+    }
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let repo = t.join("repo");
+    std::fs::create_dir_all(repo.join("d"))?;
+    std::fs::write(repo.join("a.txt"), b"a\n")?;
+    std::fs::write(repo.join("d/b.txt"), b"b\n")?;
+    hg_in(&repo, t, &["init", "."])?;
+    hg_in(&repo, t, &["add", "-q"])?;
+    hg_in(
+        &repo,
+        t,
+        &["commit", "-q", "-d", "1600000000 0", "-m", "one"],
+    )?;
+    std::os::unix::fs::symlink("a.txt", repo.join("link"))?;
+    std::fs::write(repo.join("run.sh"), b"#!/bin/sh\n")?;
+    std::fs::set_permissions(
+        repo.join("run.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    hg_in(&repo, t, &["add", "-q", "link", "run.sh"])?;
+    hg_in(
+        &repo,
+        t,
+        &["commit", "-q", "-d", "1600001000 0", "-m", "two"],
+    )?;
+    hg_in(&repo, t, &["branch", "-q", "feature"])?;
+    std::fs::write(repo.join("f.txt"), b"f\n")?;
+    hg_in(&repo, t, &["add", "-q", "f.txt"])?;
+    hg_in(
+        &repo,
+        t,
+        &["commit", "-q", "-d", "1600002000 0", "-m", "three"],
+    )?;
+    hg_in(&repo, t, &["tag", "-d", "1600003000 0", "v1"])?;
+    hg_in(&repo, t, &["update", "-q", "default"])?;
+    let first = Command::new("hg")
+        .args(["log", "-r", "0", "--template", "{node}"])
+        .current_dir(&repo)
+        .env("HGRCPATH", "")
+        .output()?;
+    let first = String::from_utf8(first.stdout)?;
+    let r = repo.display();
+    let run = |who: &str, bin: &Path, args: &[&str]| -> std::io::Result<std::process::Output> {
+        let root = t.join(format!("root-{who}"));
+        let mut all = vec!["--eval", "--strict", "--store"];
+        let root_s = root.to_string_lossy().into_owned();
+        all.push(&root_s);
+        all.extend_from_slice(args);
+        instantiate(bin, &t.join(format!("home-{who}")), &all, None)
+    };
+    let compare = |args: &[&str]| -> Result<(), String> {
+        let ours = run("ours", &crate::nixrs(), args).map_err(|e| e.to_string())?;
+        let theirs = run("cpp", &cpp, args).map_err(|e| e.to_string())?;
+        same(&ours, &theirs, &format!("{args:?}"))
+    };
+    let exprs = [
+        format!("builtins.fetchMercurial {r}"),
+        format!("builtins.fetchMercurial {{ url = {r}; rev = \"{first}\"; }}"),
+        format!("builtins.fetchMercurial {{ url = {r}; rev = \"1111111111111111111111111111111111111111\"; }}"),
+        format!("builtins.fetchMercurial {{ url = \"file://{r}\"; rev = \"feature\"; }}"),
+        format!("builtins.fetchMercurial {{ url = {r}; rev = \"v1\"; name = \"tagged\"; }}"),
+        format!("builtins.fetchMercurial {{ url = {r}; rev = \"bad ref\"; }}"),
+        format!("builtins.fetchMercurial {r}/nonexistent"),
+    ];
+    for e in &exprs {
+        compare(&["-E", e])?;
+    }
+    // pure mode needs a changeset id
+    let e = format!("builtins.fetchMercurial {r}");
+    compare(&["--option", "pure-eval", "true", "-E", &e])?;
+    // a new commit: the cached result stays until tarball-ttl runs out
+    std::fs::write(repo.join("a.txt"), b"a2\n")?;
+    hg_in(
+        &repo,
+        t,
+        &["commit", "-q", "-d", "1600004000 0", "-m", "four"],
+    )?;
+    compare(&["-E", &e])?;
+    compare(&["--tarball-ttl", "0", "-E", &e])?;
+    // an unclean tree: tracked files as they are, untracked ones left out
+    std::fs::write(repo.join("a.txt"), b"dirty\n")?;
+    std::fs::write(repo.join("new.txt"), b"new\n")?;
+    hg_in(&repo, t, &["add", "-q", "new.txt"])?;
+    std::fs::write(repo.join("untracked.txt"), b"u\n")?;
+    compare(&["-E", &e])?;
+    compare(&[
+        "-E",
+        &format!("builtins.fetchMercurial {{ url = {r}; name = \"x\"; }}"),
+    ])?;
+    Ok(())
+}

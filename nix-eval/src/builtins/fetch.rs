@@ -8,9 +8,9 @@
 //!
 //! - `fetchTree` needs the `flakes` experimental feature in 2.8, which is off: it fails with
 //!   CppNix's message.
-//! - `fetchMercurial` runs `hg` in CppNix; without `hg` installed 2.8 prints `executing 'hg':
-//!   No such file or directory` and fails with `hg failed with exit code 1`, which is what we
-//!   do. Mercurial repositories are not supported when `hg` exists (an error says so).
+//! - `fetchMercurial` runs `hg` (see [`crate::fetch::hg`]); without `hg` installed 2.8 prints
+//!   `executing 'hg': No such file or directory` and fails with `hg failed with exit code 1`,
+//!   which is what we do.
 //! - The download cache is `$XDG_CACHE_HOME/nixrs` (else `$HOME/.cache/nixrs`), read through
 //!   [`crate::io::EvalIo::get_env`]; unpinned entries stay fresh for
 //!   [`crate::Settings::tarball_ttl`] seconds (CppNix's `tarball-ttl`, default 3600).
@@ -587,6 +587,7 @@ fn fetch_mercurial(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resu
     let mut url = String::new();
     let mut rev = None;
     let mut ref_ = None;
+    let mut name = "source".to_string();
     if let Value::Attrs(a) = &v {
         for attr in a.iter() {
             let n = st.symbols.resolve(attr.name).to_vec();
@@ -597,15 +598,16 @@ fn fetch_mercurial(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resu
                     url = String::from_utf8_lossy(&s).into_owned();
                 }
                 b"rev" => {
+                    // a changeset id or a branch/tag name, as in CppNix
                     let s = string_no_ctx(st, &attr.value, attr.pos)?;
-                    if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        rev = Some(s);
+                    if fetch::hg::is_rev(&s) {
+                        rev = Some(s.to_ascii_lowercase());
                     } else {
                         ref_ = Some(s);
                     }
                 }
                 b"name" => {
-                    string_no_ctx(st, &attr.value, attr.pos)?;
+                    name = string_no_ctx(st, &attr.value, attr.pos)?;
                 }
                 _ => {
                     return Err(Error::eval(format!(
@@ -634,31 +636,59 @@ fn fetch_mercurial(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resu
     } else {
         format!("file://{url}")
     };
-    let mut shown = format!("hg+{url}");
-    let mut query = Vec::new();
     if let Some(r) = &ref_ {
-        query.push(format!("ref={r}"));
+        if !fetch::hg::is_valid_ref(r) {
+            return Err(fetch_error(fetch::HgError::BadRef(r.clone()).into()));
+        }
     }
-    if let Some(r) = &rev {
-        query.push(format!("rev={r}"));
-    }
-    if !query.is_empty() {
-        shown.push('?');
-        shown.push_str(&query.join("&"));
-    }
-    let trace = format!("while fetching the input '{shown}'");
-    if hg_installed(st) {
-        return Err(
-            Error::eval("fetching Mercurial repositories is not supported by nixrs")
-                .add_trace(None, trace),
+    let input = fetch::HgInput {
+        url,
+        ref_,
+        rev,
+        name,
+    };
+    let trace = format!("while fetching the input '{}'", input.to_url_string());
+    if !hg_installed(st) {
+        // what CppNix 2.8 shows when `hg` cannot be executed: the forked child's message,
+        // then the failed exit status
+        st.io.trace(
+            "\u{1b}[31;1merror:\u{1b}[0m executing '\u{1b}[35;1mhg\u{1b}[0m': \u{1b}[35;1mNo such file or directory\u{1b}[0m",
         );
+        return Err(Error::eval("hg failed with exit code 1").add_trace(None, trace));
     }
-    // what CppNix 2.8 shows when `hg` cannot be executed: the forked child's message, then
-    // the failed exit status
-    st.io.trace(
-        "\u{1b}[31;1merror:\u{1b}[0m executing '\u{1b}[35;1mhg\u{1b}[0m': \u{1b}[35;1mNo such file or directory\u{1b}[0m",
+    let backend = Rc::clone(&st.store);
+    let store = EvalFetchStore(backend.backend());
+    let cache = user_cache(st);
+    let warn_fn = |m: &str| warn(st, m);
+    let mut f = Fetcher::new(&store).on_warning(&warn_fn);
+    if let Some(c) = &cache {
+        f = f.cache(c);
+    }
+    let tree = f
+        .fetch_mercurial(&input)
+        .map_err(|e| fetch_error(e).add_trace(None, trace))?;
+    let rev = tree
+        .rev
+        .clone()
+        .unwrap_or_else(|| "0000000000000000000000000000000000000000".to_string());
+    let short: String = rev.chars().take(12).collect();
+    let mut b = AttrsBuilder::with_capacity(5);
+    let mut put = |st: &mut EvalState, k: &str, v: Value| {
+        let s = st.symbols.intern(k.as_bytes());
+        b.insert(s, v, None);
+    };
+    put(
+        st,
+        "outPath",
+        store_path_value(store.0.store_dir(), &tree.store_path),
     );
-    Err(Error::eval("hg failed with exit code 1").add_trace(None, trace))
+    put(st, "branch", Value::string(tree.branch.clone()));
+    put(st, "rev", Value::string(rev));
+    put(st, "shortRev", Value::string(short));
+    if let Some(n) = tree.rev_count {
+        put(st, "revCount", Value::Int(n as i64));
+    }
+    Ok(Value::Attrs(Rc::new(b.build())))
 }
 
 pub(super) const PRIMOPS: &[PrimOp] = &[

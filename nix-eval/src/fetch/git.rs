@@ -304,7 +304,11 @@ fn add_tree(f: &Fetcher<'_>, name: &str, dir: &Path) -> Result<(StorePath, Hash)
 }
 
 /// Copies the tracked files of a working tree (`files`, relative) into `dest`.
-fn copy_tracked(repo: &Path, files: &BTreeSet<Vec<u8>>, dest: &Path) -> Result<(), FetchError> {
+pub(super) fn copy_tracked(
+    repo: &Path,
+    files: &BTreeSet<Vec<u8>>,
+    dest: &Path,
+) -> Result<(), FetchError> {
     use std::os::unix::ffi::OsStrExt;
     for rel in files {
         let rel = Path::new(std::ffi::OsStr::from_bytes(rel));

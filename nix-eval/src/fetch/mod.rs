@@ -1,18 +1,20 @@
-//! Fetchers: `builtins.fetchurl`, `fetchTarball` and `fetchGit` as CppNix 2.8 runs them,
-//! without the evaluator.
+//! Fetchers: `builtins.fetchurl`, `fetchTarball`, `fetchGit` and `fetchMercurial` as CppNix
+//! 2.8 runs them, without the evaluator.
 //!
 //! A [`Fetcher`] downloads (`http(s)://` with `ureq`, `file://` directly; [`download`]),
 //! hashes while streaming into a temporary file, unpacks tarballs ([`unpack`]; zip archives
 //! with [`zip`]), adds the
 //! results to a [`nix_store::store::Store`] as fixed-output paths, and remembers what each URL
 //! gave in a [`cache::Cache`] with CppNix's `tarball-ttl` semantics. [`git`] fetches local and
-//! remote git repositories with the `git` binary, as CppNix does.
+//! remote git repositories with the `git` binary, as CppNix does, and [`hg`] Mercurial ones
+//! with `hg`.
 //!
 //! | fetch | store path | name |
 //! |---|---|---|
 //! | [`Fetcher::fetch_url`] (`fetchurl`) | flat sha256 of the bytes | `name`, else the URL's base name |
 //! | [`Fetcher::fetch_tarball`] (`fetchTarball`) | recursive sha256 of the single top-level entry | `name`, else `source` |
 //! | [`Fetcher::fetch_git`] (`fetchGit`) | recursive sha256 of the tree at the revision | `name`, else `source` |
+//! | [`Fetcher::fetch_mercurial`] (`fetchMercurial`) | recursive sha256 of the tree at the revision | `name`, else `source` |
 //!
 //! `<nix/fetchurl.nix>`, the fixed-output `builtin:fetchurl` derivation CppNix 2.8 embeds, is
 //! [`FETCHURL_NIX`] (see [`corepkgs_file`]).
@@ -38,6 +40,7 @@
 pub mod cache;
 pub mod download;
 pub mod git;
+pub mod hg;
 pub mod unpack;
 pub mod zip;
 
@@ -52,6 +55,7 @@ use nix_store::store_path::{StoreDir, StorePath, HASH_BYTES};
 pub use cache::Cache;
 pub use download::DownloadError;
 pub use git::{GitError, GitInput, GitTree};
+pub use hg::{HgError, HgInput, HgTree};
 pub use unpack::UnpackError;
 
 /// Where CppNix 2.8's built-in Nix files live: `<nix/NAME>` falls back to this directory when
@@ -121,6 +125,9 @@ pub enum FetchError {
     /// A git operation failed.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// A Mercurial failure.
+    #[error(transparent)]
+    Hg(#[from] HgError),
     /// Any other failure, in CppNix's words (from a store adapter).
     #[error("{0}")]
     Message(String),
@@ -781,6 +788,14 @@ impl<'a> Fetcher<'a> {
     /// [`GitError`]s and store errors.
     pub fn fetch_git(&self, input: &GitInput) -> Result<GitTree, FetchError> {
         git::fetch(self, input)
+    }
+
+    /// `builtins.fetchMercurial`: see [`hg`].
+    ///
+    /// # Errors
+    /// [`HgError`]s and store errors.
+    pub fn fetch_mercurial(&self, input: &HgInput) -> Result<HgTree, FetchError> {
+        hg::fetch(self, input)
     }
 }
 

@@ -375,7 +375,6 @@ fn fetchers_match_cppnix() -> TestResult {
             server.url("t.tar.gz")
         ),
         "builtins.fetchTree { type = \"file\"; url = \"x\"; }".to_string(),
-        "fetchMercurial \"/nonexistent/hg\"".to_string(),
         "fetchMercurial { url = \"/x\"; foo = 1; }".to_string(),
     ];
     // the store path is the NAR hash of the tree: contents, executable bits and the symlink
