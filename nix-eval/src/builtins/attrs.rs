@@ -189,7 +189,8 @@ fn function_args(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result
             let mut b = AttrsBuilder::new();
             if let Some(formals) = &c.lambda.formals {
                 for fm in &formals.entries {
-                    b.insert(fm.name, Value::Bool(fm.default.is_some()), None);
+                    // each attribute at its formal, as CppNix's (`unsafeGetAttrPos`, `--xml`)
+                    b.insert(fm.name, Value::Bool(fm.default.is_some()), Some(fm.pos));
                 }
             }
             Ok(Value::Attrs(Rc::new(b.build())))

@@ -74,6 +74,8 @@ pub(crate) struct AttrsDef {
 #[derive(Debug)]
 pub(crate) struct Formal {
     pub name: Symbol,
+    /// Where the name is (`functionArgs` gives it to the attribute).
+    pub pos: Pos,
     pub default: Option<ExprRef>,
 }
 

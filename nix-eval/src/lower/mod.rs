@@ -493,6 +493,7 @@ impl<'a> Lowerer<'a> {
                         };
                         entries.push(Formal {
                             name: e.name,
+                            pos: self.pos(e.span),
                             default,
                         });
                     }

@@ -1,0 +1,3 @@
+# nixrs-flags: --strict --xml
+builtins.functionArgs ({ x ? 2,
+  y }: x)
