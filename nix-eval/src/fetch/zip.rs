@@ -7,9 +7,10 @@
 //! follows its local header (whose name and extra field lengths may differ from the central
 //! copy).
 //!
-//! - Methods: 0 (stored), 8 (deflate, through `flate2`), 12 (bzip2), 93 (zstd) and 95 (xz), as
-//!   libarchive reads them. Others (LZMA, deflate64, …) and encrypted entries are refused with an
-//!   error naming the entry. The CRC-32 and the size of every file are checked.
+//! - Methods: 0 (stored), 8 (deflate, through `flate2`), 12 (bzip2), 14 (LZMA, with `xz2`'s
+//!   LZMA1 decoder after the zip's 4-byte LZMA header and properties), 93 (zstd) and 95 (xz), as
+//!   libarchive reads them. Others (deflate64, PPMd, …) and encrypted entries are refused with
+//!   an error naming the entry. The CRC-32 and the size of every file are checked.
 //! - Types and modes: an entry made on Unix (host 3) with a non-zero mode in the high half of
 //!   its external attributes has that mode (directory, regular file, symbolic link whose data is
 //!   the target); otherwise a name ending in `/` (or the MS-DOS directory attribute) is a
@@ -306,6 +307,31 @@ fn make_parents(dest: &Path, rel: &Path) -> Result<(), UnpackError> {
     Ok(())
 }
 
+/// Method 14 (LZMA): the data starts with the LZMA SDK version (2 bytes) and the size of the
+/// LZMA properties (2 bytes, always 5), then the properties (the `lc`/`lp`/`pb` byte and the
+/// dictionary size), then raw LZMA1 data with or without an end marker. As libarchive does, it
+/// is decoded as an `.lzma` ("alone") stream whose header says the size is unknown, and the
+/// caller stops after the entry's size (so a stream without an end marker is fine).
+fn lzma_reader<'r>(mut raw: impl Read + 'r, name: &str) -> Result<impl Read + 'r, UnpackError> {
+    let mut head = [0u8; 4];
+    raw.read_exact(&mut head).map_err(io)?;
+    let props_len = u16_at(&head, 2)?;
+    if props_len != 5 {
+        return Err(corrupt(format!(
+            "zip entry '{name}' has {props_len} bytes of LZMA properties instead of 5"
+        )));
+    }
+    // properties, then the uncompressed size: all ones is "unknown"
+    let mut alone = [0xffu8; 13];
+    raw.read_exact(&mut alone[..5]).map_err(io)?;
+    let stream = xz2::stream::Stream::new_lzma_decoder(u64::MAX)
+        .map_err(|e| corrupt(format!("cannot decode the LZMA data of '{name}': {e}")))?;
+    Ok(xz2::read::XzDecoder::new_stream(
+        std::io::Cursor::new(alone).chain(raw),
+        stream,
+    ))
+}
+
 /// Reads the data of `e` (decompressed and checked) into `sink`.
 fn read_data<R: Read + Seek>(
     r: &mut R,
@@ -333,6 +359,7 @@ fn read_data<R: Read + Seek>(
         12 => Box::new(bzip2::read::BzDecoder::new(raw)),
         93 => Box::new(zstd::stream::read::Decoder::new(raw).map_err(io)?),
         95 => Box::new(xz2::read::XzDecoder::new(raw)),
+        14 => Box::new(lzma_reader(raw, &shown())?.take(e.size)),
         m => {
             return Err(UnpackError::Extract {
                 reason: format!(
@@ -440,7 +467,23 @@ mod tests {
         zip_with_methods(&with)
     }
 
-    /// A minimal zip writer for tests: (name, data, unix mode, method 0/8/12/93/95).
+    /// The data of an LZMA (method 14) entry: the zip LZMA header (SDK version 16.2, 5
+    /// bytes of properties), the properties, the raw stream (with an end marker). Made from
+    /// liblzma's `.lzma` encoding by dropping its 8-byte size field.
+    fn lzma_entry(data: &[u8]) -> Result<Vec<u8>, std::io::Error> {
+        use std::io::Write;
+        let opts = xz2::stream::LzmaOptions::new_preset(6)?;
+        let stream = xz2::stream::Stream::new_lzma_encoder(&opts)?;
+        let mut e = xz2::write::XzEncoder::new_stream(Vec::new(), stream);
+        e.write_all(data)?;
+        let alone = e.finish()?;
+        let mut out = vec![16, 2, 5, 0];
+        out.extend_from_slice(&alone[..5]);
+        out.extend_from_slice(&alone[13..]);
+        Ok(out)
+    }
+
+    /// A minimal zip writer for tests: (name, data, unix mode, method 0/8/12/14/93/95).
     fn zip_with_methods(entries: &[(&str, &[u8], u32, u16)]) -> Result<Vec<u8>, std::io::Error> {
         use std::io::Write;
         let mut out = Vec::new();
@@ -460,6 +503,7 @@ mod tests {
                     e.finish()?
                 }
                 93 => zstd::encode_all(*data, 3)?,
+                14 => lzma_entry(data)?,
                 95 => {
                     let mut e = xz2::write::XzEncoder::new(Vec::new(), 6);
                     e.write_all(data)?;
@@ -558,19 +602,26 @@ mod tests {
     #[test]
     fn other_methods() -> Result<(), Box<dyn std::error::Error>> {
         let data: &[u8] = b"compressed with another method\n";
-        for m in [12u16, 93, 95] {
+        let long: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let z = zip_with_methods(&[("l", &long, 0o100644, 14)])?;
+        let dir = tempfile::tempdir()?;
+        unpack(&mut std::io::Cursor::new(z), dir.path())?;
+        assert_eq!(std::fs::read(dir.path().join("l"))?, long);
+        for m in [12u16, 14, 93, 95] {
             let z = zip_with_methods(&[("f", data, 0o100644, m)])?;
             let dir = tempfile::tempdir()?;
             unpack(&mut std::io::Cursor::new(z), dir.path())?;
             assert_eq!(std::fs::read(dir.path().join("f"))?, data, "method {m}");
         }
-        let z = zip_with_methods(&[("f", data, 0o100644, 14)])?;
+        let z = zip_with_methods(&[("f", data, 0o100644, 9)])?;
         let dir = tempfile::tempdir()?;
         let e = unpack(&mut std::io::Cursor::new(z), dir.path())
             .err()
-            .ok_or("method 14 accepted")?;
+            .ok_or("method 9 accepted")?;
         assert!(
-            e.to_string().contains("unsupported compression method 14"),
+            e.to_string().contains("unsupported compression method 9"),
             "{e}"
         );
         Ok(())

@@ -253,6 +253,7 @@ fn make_tarballs(dir: &Path) -> TestResult {
         ("top/deep/er/c", b"c\n", 0o100600),
     ];
     std::fs::write(dir.join("t.zip"), zip_of(&entries)?)?;
+    std::fs::write(dir.join("lzma.zip"), zip_with(&entries, true)?)?;
     std::fs::write(
         dir.join("multi.zip"),
         zip_of(&[("a", b"a", 0o100644), ("b/", b"", 0o40755)])?,
@@ -262,21 +263,48 @@ fn make_tarballs(dir: &Path) -> TestResult {
 
 /// A zip archive of (name, data, unix mode): entries over 64 bytes are deflated.
 fn zip_of(entries: &[(&str, &[u8], u32)]) -> std::io::Result<Vec<u8>> {
+    zip_with(entries, false)
+}
+
+/// The data of an LZMA (method 14) zip entry, with an end marker: the zip LZMA header (SDK
+/// version 16.2, 5 bytes of properties), then liblzma's `.lzma` encoding without its 8-byte
+/// size field.
+fn lzma_entry(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let opts = xz2::stream::LzmaOptions::new_preset(6)?;
+    let stream = xz2::stream::Stream::new_lzma_encoder(&opts)?;
+    let mut e = xz2::write::XzEncoder::new_stream(Vec::new(), stream);
+    e.write_all(data)?;
+    let alone = e.finish()?;
+    let mut out = vec![16, 2, 5, 0];
+    out.extend_from_slice(&alone[..5]);
+    out.extend_from_slice(&alone[13..]);
+    Ok(out)
+}
+
+/// [`zip_of`], with LZMA (method 14, end marker flagged) instead of deflate when `lzma`.
+fn zip_with(entries: &[(&str, &[u8], u32)], lzma: bool) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data, mode) in entries {
         let mut crc = flate2::Crc::new();
         crc.update(data);
-        let deflate = data.len() > 64;
-        let body = if deflate {
+        let compress = data.len() > 64;
+        let body = if compress && lzma {
+            lzma_entry(data)?
+        } else if compress {
             let mut e = flate2::write::DeflateEncoder::new(Vec::new(), Default::default());
             e.write_all(data)?;
             e.finish()?
         } else {
             data.to_vec()
         };
+        let (version, flags, method) = match (compress, lzma) {
+            (true, true) => (63u16, 2u16, 14u16),
+            (true, false) => (20, 0, 8),
+            _ => (20, 0, 0),
+        };
         let mut common = Vec::new();
-        for v in [20u16, 0, if deflate { 8 } else { 0 }, 0, 0x5021] {
+        for v in [version, flags, method, 0, 0x5021] {
             common.extend_from_slice(&v.to_le_bytes());
         }
         for v in [crc.sum(), body.len() as u32, data.len() as u32] {
@@ -378,7 +406,7 @@ fn fetchers_match_cppnix() -> TestResult {
         "fetchMercurial { url = \"/x\"; foo = 1; }".to_string(),
     ];
     // the store path is the NAR hash of the tree: contents, executable bits and the symlink
-    for t in ["t.zip", "multi.zip"] {
+    for t in ["t.zip", "multi.zip", "lzma.zip"] {
         exprs.push(format!("builtins.fetchTarball \"{}\"", server.url(t)));
     }
     for t in [
