@@ -132,9 +132,11 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
                         Ok(n) => o.download_attempts = Some(n),
                         Err(_) => invalid(),
                     },
-                    "pure-eval" => match parse_bool(&value) {
+                    "pure-eval" => match super::nix_conf::parse_bool(&value) {
                         Some(b) => o.pure_eval = Some(b),
-                        None => invalid(),
+                        None => eprintln!(
+                            "warning: error: Boolean setting '{name}' has invalid value '{value}'"
+                        ),
                     },
                     _ => {}
                 }
@@ -205,21 +207,16 @@ fn build_evaluator(o: &Opts, store: Option<Box<dyn EvalStore>>) -> Evaluator {
         b = b.download_attempts(n);
     }
     if o.pure_eval
-        .or_else(|| o.conf.get("pure-eval").and_then(parse_bool))
+        .or_else(|| {
+            o.conf
+                .get("pure-eval")
+                .and_then(super::nix_conf::parse_bool)
+        })
         .unwrap_or(false)
     {
         b = b.pure(true);
     }
     b.build()
-}
-
-/// A Boolean setting's value, as CppNix reads it (`true`/`yes`/`1`, `false`/`no`/`0`).
-fn parse_bool(v: &str) -> Option<bool> {
-    match v {
-        "true" | "yes" | "1" => Some(true),
-        "false" | "no" | "0" => Some(false),
-        _ => None,
-    }
 }
 
 pub(crate) fn cwd() -> PathBuf {

@@ -9,9 +9,12 @@
 //! `include PATH` reads another file (PATH relative to the including file's directory; a
 //! missing one is the error `file '…' included from '…' not found`) and `!include PATH` the
 //! same, skipping a missing file. Any other line is CppNix's usage error `illegal
-//! configuration line '…' in '…'`. As CppNix, everything is read when the command starts, so
-//! a broken file fails every command that reads it. `--option` on the command line wins over
-//! all of them.
+//! configuration line '…' in '…'`. The settings this tool reads that have a type are checked
+//! as CppNix checks them (`setting 'tarball-ttl' has invalid value '…'`, `Boolean setting
+//! 'pure-eval' has invalid value '…'`; their `extra-` forms are ignored); CppNix's `unknown
+//! setting` warnings are not printed (we do not know all of its settings). As CppNix,
+//! everything is read when the command starts, so a broken file fails every command that reads
+//! it. `--option` on the command line wins over all of them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -90,6 +93,41 @@ fn dir_of(path: &str) -> &str {
 /// runs out).
 const MAX_INCLUDE_DEPTH: usize = 64;
 
+/// Checks the value of a setting whose type we know (the ones this tool reads that are not
+/// lists), with CppNix's usage errors; other settings are not checked. An empty `value` of a
+/// typed setting is an error too, which [`NixConf::apply`] uses to know it is not a list.
+pub(crate) fn check_typed(name: &str, value: &str) -> Result<(), CmdError> {
+    let ok = match name {
+        "tarball-ttl" => value.parse::<u32>().is_ok(),
+        "download-attempts" => value.parse::<u64>().is_ok(),
+        "pure-eval" => {
+            return match parse_bool(value) {
+                Some(_) => Ok(()),
+                None => Err(CmdError::usage(format!(
+                    "Boolean setting '{name}' has invalid value '{value}'"
+                ))),
+            }
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(CmdError::usage(format!(
+            "setting '{name}' has invalid value '{value}'"
+        )))
+    }
+}
+
+/// A Boolean setting's value, as CppNix reads it (`true`/`yes`/`1`, `false`/`no`/`0`).
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "true" | "yes" | "1" => Some(true),
+        "false" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 impl NixConf {
     /// Reads every configuration file and `NIX_CONFIG`, as CppNix's `loadConfFile`.
     ///
@@ -165,6 +203,8 @@ impl NixConf {
             }
             let value = tokens[2..].join(" ");
             match tokens[0].strip_prefix("extra-") {
+                // CppNix has no `extra-` form of a setting that is not a list
+                Some(base) if check_typed(base, "").is_err() => {}
                 Some(base) => {
                     let slot = self.values.entry(base.to_string()).or_default();
                     if !slot.is_empty() && !value.is_empty() {
@@ -173,6 +213,7 @@ impl NixConf {
                     slot.push_str(&value);
                 }
                 None => {
+                    check_typed(tokens[0], &value)?;
                     self.values.insert(tokens[0].to_string(), value);
                 }
             }
@@ -234,5 +275,15 @@ mod tests {
         );
         assert_eq!(msg(c.apply("a =\n\n  # only\n", "/c", 0)), None);
         assert_eq!(c.get("a"), Some(""));
+        assert_eq!(
+            msg(c.apply("tarball-ttl = 5 6", "/c", 0)).as_deref(),
+            Some("setting 'tarball-ttl' has invalid value '5 6'")
+        );
+        assert_eq!(
+            msg(c.apply("pure-eval = maybe", "/c", 0)).as_deref(),
+            Some("Boolean setting 'pure-eval' has invalid value 'maybe'")
+        );
+        assert_eq!(msg(c.apply("extra-tarball-ttl = 5", "/c", 0)), None);
+        assert_eq!(c.get("tarball-ttl"), None);
     }
 }

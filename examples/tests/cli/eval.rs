@@ -299,8 +299,10 @@ fn nix_conf_includes_and_substituters_match_cppnix() -> Result<(), Box<dyn std::
             assert_valid(&nix_store, store, &path)?;
         }
     }
-    let broken: [(&str, &[(&str, &str)]); 5] = [
+    let broken: [(&str, &[(&str, &str)]); 7] = [
         ("include nothere.conf\n", &[]),
+        ("tarball-ttl = 5 6\n", &[]),
+        ("pure-eval = maybe\n", &[]),
         ("include\n", &[]),
         ("include a b # c\n", &[]),
         ("foo bar\n", &[]),
