@@ -430,8 +430,13 @@ fn fetch_git_attributes_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
             &["--eval", "--strict", "--store", &root_s, "-E", e],
             None,
         )?;
-        // the NAR hash mismatch names the real path, under each side's own root
-        let norm = |b: &[u8]| String::from_utf8_lossy(b).replace(&root_s, "ROOT");
+        // the NAR hash mismatch names the real path, under each side's own root; CppNix's
+        // `Try '…' --help` names its argv[0]
+        let norm = |b: &[u8]| {
+            String::from_utf8_lossy(b)
+                .replace(&root_s, "ROOT")
+                .replace(&bin.display().to_string(), "nix-instantiate")
+        };
         Ok((norm(&o.stdout), norm(&o.stderr), o.status.code()))
     };
     let compare = |e: &str| -> Result<(String, Option<i32>), String> {
@@ -454,6 +459,10 @@ fn fetch_git_attributes_as_cppnix() -> Result<(), Box<dyn std::error::Error>> {
             "0".repeat(52)
         ),
         format!(r#"builtins.fetchGit {{ url = {r}; narHash = 5; }}"#),
+        // a usage error: `Try 'nix-instantiate --help' for more information.`
+        format!(
+            r#"builtins.fetchGit {{ url = {r}; narHash = "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA="; }}"#
+        ),
         format!(r#"builtins.fetchGit {{ url = {r}; revCount = "1"; }}"#),
         format!(r#"builtins.fetchGit {{ url = {r}; revCount = 5; }}"#),
         format!(r#"builtins.fetchGit {{ url = {r}; lastModified = 5; }}"#),

@@ -262,7 +262,7 @@ fn parse_nar_hash(s: &str) -> Result<Hash> {
     let h = Hash::parse_any(s).map_err(|e| Error::eval(e.to_string()))?;
     if h.algo() != HashAlgo::Sha256 {
         // a UsageError in CppNix, which adds the command's `Try '… --help'` line
-        return Err(Error::eval("narHash must use SHA-256"));
+        return Err(Error::new(ErrorKind::Usage, "narHash must use SHA-256"));
     }
     Ok(h)
 }
