@@ -699,3 +699,77 @@ fn fetch_mercurial_matches_cppnix() -> Result<(), Box<dyn std::error::Error>> {
     ])?;
     Ok(())
 }
+
+/// `fetchGit` with `narHash` + `lastModified` naming a path that is not valid substitutes it
+/// (CppNix's `ensurePath` in `Input::fetch`) in read-write mode, printing `copying path '…'
+/// from '…'...`, without running git (the URL does not exist). The cache is made by the
+/// reference `nix copy` from a store where CppNix fetched the repository.
+#[test]
+fn fetch_git_substitutes_a_locked_input() -> Result<(), Box<dyn std::error::Error>> {
+    let (Some(cpp), Some(nix)) = (
+        testkit::reference("nix-instantiate"),
+        testkit::reference("nix"),
+    ) else {
+        return Ok(());
+    };
+    let tmp = testkit::tempdir();
+    let t = tmp.path();
+    let repo = t.join("repo");
+    std::fs::create_dir_all(&repo)?;
+    std::fs::write(repo.join("f"), b"substituted\n")?;
+    git_in(&repo, t, &["init", "-q", "-b", "main", "."])?;
+    git_in(&repo, t, &["add", "f"])?;
+    git_in(&repo, t, &["commit", "-qm", "one"])?;
+    let src = t.join("src");
+    let src_s = src.to_string_lossy().into_owned();
+    let attr = |a: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let e = format!("(builtins.fetchGit {}).{a}", repo.display());
+        let o = instantiate(
+            &cpp,
+            &t.join("home-src"),
+            &["--eval", "--store", &src_s, "-E", &e],
+            None,
+        )?;
+        assert!(o.status.success(), "{o:?}");
+        Ok(String::from_utf8(o.stdout)?
+            .trim()
+            .trim_matches('"')
+            .to_string())
+    };
+    let (nar_hash, path) = (attr("narHash")?, attr("outPath")?);
+    let cache = format!("file://{}", t.join("cache").display());
+    let copied = Command::new(&nix)
+        .args(["--extra-experimental-features", "nix-command", "copy"])
+        .args(["--store", &src_s, "--to", &cache, &path])
+        .output()?;
+    assert!(copied.status.success(), "{copied:?}");
+    let e = format!(
+        "builtins.seq (builtins.fetchGit {{ url = {}/nonexistent; narHash = \"{nar_hash}\"; \
+         lastModified = 1600000000; }}).outPath \
+         (derivation {{ name = \"x\"; system = \"x\"; builder = \"/b\"; }})",
+        t.display()
+    );
+    let run = |who: &str, bin: &Path| {
+        let root = t.join(format!("root-{who}"));
+        let root_s = root.to_string_lossy().into_owned();
+        let args = [
+            "--store",
+            &root_s,
+            "--option",
+            "substituters",
+            &cache,
+            "--option",
+            "build-users-group",
+            "",
+            "-E",
+            &e,
+        ];
+        instantiate(bin, &t.join(format!("home-{who}")), &args, None)
+    };
+    let ours = run("ours", &crate::nixrs())?;
+    let theirs = run("cpp", &cpp)?;
+    same(&ours, &theirs, &e)?;
+    assert_eq!(ours.status.code(), Some(0), "{ours:?}");
+    assert!(String::from_utf8_lossy(&ours.stderr).contains("copying path"));
+    Ok(())
+}

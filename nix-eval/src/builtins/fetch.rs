@@ -383,10 +383,11 @@ fn git_input(st: &mut EvalState, v: &Value, pos: Option<Pos>) -> Result<(GitInpu
 }
 
 /// CppNix's `GitInputScheme::hasAllInfo` then the substitution in `Input::fetch`: with
-/// `narHash` and `lastModified` (and `revCount` unless shallow or without `ref`), a valid path
-/// of that NAR hash is the result, described by the given attributes alone.
+/// `narHash` and `lastModified` (and `revCount` unless shallow or without `ref`), the path of
+/// that NAR hash is the result, described by the given attributes alone, when it is valid or
+/// [`EvalStore::ensure_path`] can substitute it (CppNix's `ensurePath`).
 fn git_tree_from_attrs(
-    store: &dyn FetchStore,
+    store: &EvalFetchStore<'_>,
     input: &GitInput,
     expected: &Expected,
 ) -> Option<fetch::GitTree> {
@@ -402,10 +403,8 @@ fn git_tree_from_attrs(
         &nar_hash,
     )
     .ok()?;
-    if !store.is_valid_path(&p).ok()? {
-        // CppNix would try its substituters here; we have none
-        return None;
-    }
+    // CppNix ignores a failed substitution here and fetches
+    store.0.ensure_path(&p).ok()?;
     Some(fetch::GitTree {
         store_path: p,
         nar_hash,
