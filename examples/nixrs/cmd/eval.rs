@@ -108,6 +108,7 @@ fn parse_args(args: &[OsString]) -> Result<Opts, CmdError> {
             "--option" => {
                 let name = next(&mut i, &a)?;
                 let value = next(&mut i, &a)?;
+                o.conf.note_option(&name);
                 let invalid =
                     || eprintln!("warning: error: setting '{name}' has invalid value '{value}'");
                 match name.as_str() {
@@ -545,6 +546,7 @@ fn run_on(ev: &mut Evaluator, o: &Opts, deferred: Option<&LocalStore>) -> CmdRes
 /// prints like `nix-instantiate --eval`.
 pub fn main(args: &[OsString]) -> CmdResult {
     let mut o = parse_args(args)?;
+    o.conf.warn_unknown();
     o.eval = true;
     run(&o)
 }
@@ -556,5 +558,6 @@ pub fn nix_instantiate(args: &[OsString]) -> CmdResult {
         return super::parse::nix_instantiate_parse(args);
     }
     let o = parse_args(args)?;
+    o.conf.warn_unknown();
     run(&o)
 }

@@ -276,17 +276,24 @@ fn nix_conf_includes_and_substituters_match_cppnix() -> Result<(), Box<dyn std::
     };
     let expr = store_path_expr(&path);
     let config_var = format!("substituters = {cache}");
-    let setups: [(&str, &[(&str, &str)]); 2] = [
+    // unknown names (also `extra-` of a setting that is not a list) get CppNix's sorted
+    // `unknown setting` warnings; `binary-caches` is an alias of `substituters`
+    let aliased = format!(
+        "zz = 1\nbinary-caches = {cache}\nextra-tarball-ttl = 3\nbuild-use-sandbox = false\n"
+    );
+    let setups: [(&str, &[(&str, &str)]); 3] = [
         (
             "# caches\ninclude sub/caches.conf\n!include missing.conf\n",
             &[],
         ),
         ("", &[("NIX_CONFIG", config_var.as_str())]),
+        (aliased.as_str(), &[("NIX_CONFIG", "aa = 2")]),
     ];
     for (text, env) in setups {
         std::fs::write(conf.join("nix.conf"), text)?;
-        let (ours_store, ours) = run(&crate::nixrs(), &["nix-instantiate"], &["-E", &expr], env);
-        let (theirs_store, theirs) = run(&instantiate, &[], &["-E", &expr], env);
+        let post = ["--option", "yy", "1", "-E", &expr];
+        let (ours_store, ours) = run(&crate::nixrs(), &["nix-instantiate"], &post, env);
+        let (theirs_store, theirs) = run(&instantiate, &[], &post, env);
         let (ours, theirs) = (ours?, theirs?);
         assert_eq!(ours.status.code(), Some(0), "{text:?}: {ours:?}");
         assert_eq!(theirs.status.code(), Some(0), "{text:?}: {theirs:?}");
