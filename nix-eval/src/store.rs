@@ -47,8 +47,9 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use nix_derivation::hash_modulo::{BoxError, DrvHashCache, DrvResolver};
@@ -749,7 +750,10 @@ impl std::fmt::Debug for dyn EvalStore {
 #[derive(Debug)]
 pub struct StoreState {
     backend: Box<dyn EvalStore>,
-    drvs: RefCell<HashMap<StorePath, Created>>,
+    drvs: RefCell<HashMap<Rc<StorePath>, Created>>,
+    /// One shared copy of every store path named by a created derivation (inputs are
+    /// referenced by many derivations).
+    paths: RefCell<HashSet<Rc<StorePath>>>,
     hashes: RefCell<DrvHashCache>,
     sources: RefCell<HashMap<PathBuf, StorePath>>,
 }
@@ -758,7 +762,7 @@ pub struct StoreState {
 #[derive(Debug)]
 struct Created {
     /// Its references: input sources and input derivations.
-    references: Box<[StorePath]>,
+    references: Box<[Rc<StorePath>]>,
     /// Its output names.
     outputs: Box<[String]>,
 }
@@ -769,6 +773,7 @@ impl StoreState {
         StoreState {
             backend,
             drvs: RefCell::new(HashMap::new()),
+            paths: RefCell::new(HashSet::new()),
             hashes: RefCell::new(DrvHashCache::new()),
             sources: RefCell::new(HashMap::new()),
         }
@@ -807,10 +812,16 @@ impl StoreState {
         });
         let h = h.map_err(|e| Error::eval(e.to_string()))?;
         self.hashes.borrow_mut().insert(path.clone(), h);
+        let mut paths = self.paths.borrow_mut();
         let created = Created {
-            references: drv.references().into_iter().collect(),
+            references: drv
+                .references()
+                .into_iter()
+                .map(|r| intern(&mut paths, r))
+                .collect(),
             outputs: drv.outputs.keys().cloned().collect(),
         };
+        let path = intern(&mut paths, path);
         self.drvs.borrow_mut().insert(path, created);
         Ok(())
     }
@@ -853,8 +864,12 @@ impl StoreState {
             if !seen.insert(p.clone()) {
                 continue;
             }
-            let refs = self.drvs.borrow().get(&p).map(|d| d.references.to_vec());
-            let refs = match refs {
+            let refs = self
+                .drvs
+                .borrow()
+                .get(&p)
+                .map(|d| d.references.iter().map(|r| StorePath::clone(r)).collect());
+            let refs: Vec<StorePath> = match refs {
                 Some(r) => r,
                 None => self.backend.query_references(&p)?.into_iter().collect(),
             };
@@ -880,6 +895,16 @@ impl StoreState {
         let mut cache = self.hashes.borrow_mut();
         f(&mut Res(self), &mut cache)
     }
+}
+
+/// The shared copy of `path` in `paths` (added if new).
+fn intern(paths: &mut HashSet<Rc<StorePath>>, path: StorePath) -> Rc<StorePath> {
+    if let Some(p) = paths.get(&path) {
+        return p.clone();
+    }
+    let p = Rc::new(path);
+    paths.insert(p.clone());
+    p
 }
 
 #[cfg(test)]
