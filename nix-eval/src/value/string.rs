@@ -274,6 +274,34 @@ impl From<String> for NixString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Nested slices of any string read the same bytes as slices of a plain `Vec`, and a
+        /// long slice never points at another slice.
+        #[test]
+        fn slices_read_like_vec_slices(
+            bytes in proptest::collection::vec(any::<u8>(), 0..80),
+            cuts in proptest::collection::vec((0usize..90, 0usize..90), 1..4),
+        ) {
+            let mut s = NixString::new(bytes.clone());
+            let mut want: &[u8] = &bytes;
+            prop_assert_eq!(s.as_bytes(), want);
+            for (a, b) in cuts {
+                let end = b.min(want.len());
+                let start = a.min(end);
+                s = s.slice(a, b);
+                want = &want[start..end];
+                prop_assert_eq!(s.as_bytes(), want);
+                prop_assert_eq!(s.len(), want.len());
+                if let Repr::Slice { base, .. } = &s.0.repr {
+                    prop_assert!(matches!(base.repr, Repr::Heap(_)));
+                }
+                let plain = s.without_context();
+                prop_assert_eq!(plain.as_bytes(), want);
+            }
+        }
+    }
 
     #[test]
     fn slices_share_and_keep_context() {
