@@ -79,6 +79,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn huge_pages_come_back_once_the_process_is_big() {
+        if rustix::thread::transparent_huge_pages_are_disabled().is_err() {
+            eprintln!("SKIP: no per-process THP control here");
+            return;
+        }
+        small_heap_policy();
+        // the test process is still small: huge pages are off
+        assert_eq!(
+            rustix::thread::transparent_huge_pages_are_disabled().ok(),
+            Some(true)
+        );
+        let big = vec![1u8; 2 * THRESHOLD as usize];
+        let mut back = false;
+        for _ in 0..2500 {
+            if rustix::thread::transparent_huge_pages_are_disabled().ok() == Some(false) {
+                back = true;
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        assert!(big.iter().all(|&b| b == 1));
+        assert!(
+            back,
+            "huge pages still disabled with {} MiB resident",
+            big.len() >> 20
+        );
+    }
+
+    #[test]
     fn reads_resident_pages() {
         assert_eq!(resident_pages(b"5000 1234 300 20 0 900 0\n"), Some(1234));
         assert_eq!(resident_pages(b"5000"), None);
