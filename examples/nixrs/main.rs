@@ -8,6 +8,7 @@
 #![warn(missing_debug_implementations)]
 
 mod cmd;
+mod thp;
 mod util;
 
 /// mimalloc instead of glibc malloc: the evaluator makes and frees many small objects.
@@ -76,6 +77,10 @@ fn main() {
         std::process::exit(1);
     };
 
+    // commands that only evaluate start without transparent huge pages (see thp.rs)
+    if matches!(program.as_str(), "nix-instantiate" | "eval") {
+        thp::small_heap_policy();
+    }
     let result = dispatch(&program, &rest);
     std::process::exit(util::finish(&program, result));
 }

@@ -47,11 +47,12 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use nix_derivation::hash_modulo::{BoxError, DrvHashCache, DrvResolver};
+use nix_derivation::hash_modulo::{BoxError, DrvHash, DrvHashCache, DrvHashKind, DrvResolver};
 use nix_derivation::Derivation;
 use nix_nar::writer::{Node, Writer};
 use nix_store::cache::Substituters;
@@ -784,16 +785,52 @@ impl std::fmt::Debug for dyn EvalStore {
 #[derive(Debug)]
 pub struct StoreState {
     backend: Box<dyn EvalStore>,
-    drvs: RefCell<HashMap<StorePath, Created>>,
-    hashes: RefCell<DrvHashCache>,
+    drvs: RefCell<HashMap<Rc<StorePath>, Created>>,
+    /// One shared copy of every store path named by a created derivation (inputs are
+    /// referenced by many derivations).
+    paths: RefCell<HashSet<Rc<StorePath>>>,
+    /// The memoised `hashDerivationModulo`s, compact (a `DrvHash`'s map is a whole B-tree
+    /// node, about 1 KiB, even for one output).
+    hashes: RefCell<HashMap<Rc<StorePath>, KnownHash>>,
     sources: RefCell<HashMap<PathBuf, StorePath>>,
+}
+
+/// A memoised derivation hash: one hash per output, in output-name order.
+#[derive(Debug)]
+struct KnownHash {
+    kind: DrvHashKind,
+    hashes: Box<[(Box<str>, Hash)]>,
+}
+
+impl KnownHash {
+    fn new(h: &DrvHash) -> Self {
+        KnownHash {
+            kind: h.kind,
+            hashes: h
+                .hashes
+                .iter()
+                .map(|(o, h)| (Box::from(o.as_str()), *h))
+                .collect(),
+        }
+    }
+
+    fn to_drv_hash(&self) -> DrvHash {
+        DrvHash {
+            hashes: self
+                .hashes
+                .iter()
+                .map(|(o, h)| (o.to_string(), *h))
+                .collect(),
+            kind: self.kind,
+        }
+    }
 }
 
 /// What is kept of a derivation created during the evaluation.
 #[derive(Debug)]
 struct Created {
     /// Its references: input sources and input derivations.
-    references: Box<[StorePath]>,
+    references: Box<[Rc<StorePath>]>,
     /// Its output names.
     outputs: Box<[String]>,
 }
@@ -804,7 +841,8 @@ impl StoreState {
         StoreState {
             backend,
             drvs: RefCell::new(HashMap::new()),
-            hashes: RefCell::new(DrvHashCache::new()),
+            paths: RefCell::new(HashSet::new()),
+            hashes: RefCell::new(HashMap::new()),
             sources: RefCell::new(HashMap::new()),
         }
     }
@@ -837,15 +875,23 @@ impl StoreState {
     /// Computing the hash fails (an input that is neither created here nor in the store).
     pub fn remember_derivation(&self, path: StorePath, drv: &Derivation) -> Result<()> {
         let dir = self.store_dir().clone();
-        let h = self.with_resolver(|r, c| {
+        let inputs: Vec<StorePath> = drv.input_drvs.keys().cloned().collect();
+        let h = self.with_resolver(&inputs, |r, c| {
             nix_derivation::hash_modulo::hash_derivation_modulo(drv, &dir, false, r, c)
         });
         let h = h.map_err(|e| Error::eval(e.to_string()))?;
-        self.hashes.borrow_mut().insert(path.clone(), h);
+        let mut paths = self.paths.borrow_mut();
+        let key = intern(&mut paths, path.clone());
+        self.hashes.borrow_mut().insert(key, KnownHash::new(&h));
         let created = Created {
-            references: drv.references().into_iter().collect(),
+            references: drv
+                .references()
+                .into_iter()
+                .map(|r| intern(&mut paths, r))
+                .collect(),
             outputs: drv.outputs.keys().cloned().collect(),
         };
+        let path = intern(&mut paths, path);
         self.drvs.borrow_mut().insert(path, created);
         Ok(())
     }
@@ -888,8 +934,12 @@ impl StoreState {
             if !seen.insert(p.clone()) {
                 continue;
             }
-            let refs = self.drvs.borrow().get(&p).map(|d| d.references.to_vec());
-            let refs = match refs {
+            let refs = self
+                .drvs
+                .borrow()
+                .get(&p)
+                .map(|d| d.references.iter().map(|r| StorePath::clone(r)).collect());
+            let refs: Vec<StorePath> = match refs {
                 Some(r) => r,
                 None => self.backend.query_references(&p)?.into_iter().collect(),
             };
@@ -898,10 +948,14 @@ impl StoreState {
         Ok(seen)
     }
 
-    /// Runs `f` with a resolver for input derivations (created ones, then the store) and the
-    /// shared hash cache: what [`nix_derivation::outputs::fill_outputs`] needs.
+    /// Runs `f` with a resolver for input derivations (created ones, then the store) and a
+    /// hash cache holding the memoised hashes of `inputs` (the input derivations of the
+    /// derivation `f` works on): what [`nix_derivation::outputs::fill_outputs`] and
+    /// [`nix_derivation::hash_modulo::hash_derivation_modulo`] need. Hashes of `inputs`
+    /// computed by `f` (inputs read from the store) are memoised too.
     pub fn with_resolver<R>(
         &self,
+        inputs: &[StorePath],
         f: impl FnOnce(&mut dyn DrvResolver, &mut DrvHashCache) -> R,
     ) -> R {
         struct Res<'a>(&'a StoreState);
@@ -912,9 +966,36 @@ impl StoreState {
                     .map_err(|e| BoxError::from(e.message().to_string()))
             }
         }
-        let mut cache = self.hashes.borrow_mut();
-        f(&mut Res(self), &mut cache)
+        let mut cache = DrvHashCache::new();
+        let mut unknown = Vec::new();
+        {
+            let known = self.hashes.borrow();
+            for p in inputs {
+                match known.get(p) {
+                    Some(h) => cache.insert(p.clone(), h.to_drv_hash()),
+                    None => unknown.push(p),
+                }
+            }
+        }
+        let r = f(&mut Res(self), &mut cache);
+        for p in unknown {
+            if let Some(h) = cache.get(p) {
+                let key = intern(&mut self.paths.borrow_mut(), p.clone());
+                self.hashes.borrow_mut().insert(key, KnownHash::new(h));
+            }
+        }
+        r
     }
+}
+
+/// The shared copy of `path` in `paths` (added if new).
+fn intern(paths: &mut HashSet<Rc<StorePath>>, path: StorePath) -> Rc<StorePath> {
+    if let Some(p) = paths.get(&path) {
+        return p.clone();
+    }
+    let p = Rc::new(path);
+    paths.insert(p.clone());
+    p
 }
 
 #[cfg(test)]
@@ -1054,7 +1135,7 @@ mod tests {
         assert_eq!(st.output_names(&p)?, vec!["out".to_string()]);
         assert_eq!(st.closure(&p)?, BTreeSet::from([p.clone()]));
         // the hash is memoised: a resolver is never asked for it
-        let h = st.with_resolver(|_, c| c.get(&p).cloned());
+        let h = st.with_resolver(std::slice::from_ref(&p), |_, c| c.get(&p).cloned());
         let direct = nix_derivation::hash_modulo::hash_derivation_modulo(
             &d,
             rw.store_dir(),

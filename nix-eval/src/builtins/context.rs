@@ -10,7 +10,7 @@ use super::PrimOp;
 use crate::diagnostic::Pos;
 use crate::error::{Error, Result};
 use crate::eval::EvalState;
-use crate::value::{NixString, Value};
+use crate::value::Value;
 
 fn append_context(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> {
     let orig = st.force_string(&args[0], pos)?;
@@ -78,10 +78,7 @@ fn append_context(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resul
             }
         }
     }
-    Ok(Value::String(NixString::with_context(
-        orig.bytes().clone(),
-        Some(ctx),
-    )))
+    Ok(Value::String(orig.with_other_context(Some(ctx))))
 }
 
 pub(super) const PRIMOPS: &[PrimOp] = &[PrimOp {

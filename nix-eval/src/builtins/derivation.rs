@@ -16,7 +16,7 @@ use std::rc::Rc;
 use nix_derivation::{Derivation, DerivationOutput};
 use nix_store::content_address::FileIngestionMethod;
 use nix_store::hash::{Hash, HashAlgo};
-use nix_store::store_path::StoreDir;
+use nix_store::store_path::{StoreDir, StorePath};
 
 use super::store::{force_string_no_ctx, parse_hash_allow_empty};
 use super::PrimOp;
@@ -391,7 +391,8 @@ fn derivation_strict(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Re
             )
             .is_err()
             {
-                let h = store.with_resolver(|r, c| {
+                let inputs: Vec<StorePath> = drv.input_drvs.keys().cloned().collect();
+                let h = store.with_resolver(&inputs, |r, c| {
                     nix_derivation::hash_modulo::hash_derivation_modulo(&drv, &dir, true, r, c)
                 });
                 let h = h.map_err(|e| Error::eval(e.to_string()))?;
@@ -401,8 +402,9 @@ fn derivation_strict(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Re
             }
         }
     }
+    let inputs: Vec<StorePath> = drv.input_drvs.keys().cloned().collect();
     store
-        .with_resolver(|r, c| {
+        .with_resolver(&inputs, |r, c| {
             nix_derivation::outputs::fill_outputs(&mut drv, &drv_name, &dir, r, c)
         })
         .map_err(|e| Error::eval(e.to_string()))?;

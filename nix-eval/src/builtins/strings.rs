@@ -311,10 +311,7 @@ fn unsafe_discard_output_dependency(
             None => out.insert(e),
         }
     }
-    Ok(Value::String(NixString::with_context(
-        s.bytes().clone(),
-        Some(out),
-    )))
+    Ok(Value::String(s.with_other_context(Some(out))))
 }
 
 fn compile(

@@ -30,17 +30,31 @@ pub struct Attrs {
     /// The entries of this layer, sorted by symbol id, no duplicates (a boxed slice: no
     /// spare capacity, and 16 bytes smaller than a `Vec` in every set).
     entries: Box<[Attr]>,
-    /// The set under this layer (its names shadowed by `entries`).
-    base: Option<std::rc::Rc<Attrs>>,
+    /// The set under this layer, for a layered set (boxed: most sets are flat, and this keeps
+    /// every set 40 bytes).
+    layer: Option<Box<Layer>>,
     /// Number of distinct names in all layers.
-    len: usize,
-    /// Number of layers (1 for a flat set).
-    depth: u8,
-    /// The flattened entries of a layered set, built on first iteration.
-    flat: std::cell::OnceCell<Box<[Attr]>>,
+    len: u32,
     /// Where the set was written (CppNix's `Bindings::pos`): only for sets made by an
     /// attribute set expression.
     pos: Option<Pos>,
+}
+
+/// What a layered set (`big // small`) has beyond its own entries.
+#[derive(Debug, Clone)]
+struct Layer {
+    /// The set under this layer (its names shadowed by the layer's entries).
+    base: std::rc::Rc<Attrs>,
+    /// Number of layers, this one included.
+    depth: u8,
+    /// The flattened entries, built on first iteration.
+    flat: std::cell::OnceCell<Box<[Attr]>>,
+}
+
+/// A number of attributes as stored (a set of more than `u32::MAX` attributes would need
+/// over 128 GiB).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).expect("fewer than 2^32 attributes in a set")
 }
 
 /// Merges two sorted entry arrays; on equal names the right one wins.
@@ -77,13 +91,16 @@ impl Attrs {
 
     fn flat_of(entries: Vec<Attr>) -> Self {
         Attrs {
-            len: entries.len(),
+            len: count(entries.len()),
             entries: entries.into_boxed_slice(),
-            base: None,
-            depth: 1,
-            flat: std::cell::OnceCell::new(),
+            layer: None,
             pos: None,
         }
+    }
+
+    /// Number of layers (1 for a flat set).
+    fn depth(&self) -> u8 {
+        self.layer.as_ref().map_or(1, |l| l.depth)
     }
 
     /// The same set, written at `pos`.
@@ -106,7 +123,7 @@ impl Attrs {
 
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether the set is empty.
@@ -128,7 +145,7 @@ impl Attrs {
             if let Ok(i) = set.entries.binary_search_by(|a| a.name.cmp(&name)) {
                 return Some(&set.entries[i]);
             }
-            set = set.base.as_deref()?;
+            set = &set.layer.as_deref()?.base;
         }
     }
 
@@ -139,9 +156,9 @@ impl Attrs {
 
     /// All entries in symbol-id order, as one array.
     fn entries(&self) -> &[Attr] {
-        match &self.base {
+        match &self.layer {
             None => &self.entries,
-            Some(_) => self
+            Some(l) => l
                 .flat
                 .get_or_init(|| self.flattened().into_owned().into_boxed_slice()),
         }
@@ -153,21 +170,23 @@ impl Attrs {
     /// merged once with the flat set at the bottom, so flattening `n` entries under `k` layers
     /// costs one pass over `n`, not `k`.
     fn flattened(&self) -> std::borrow::Cow<'_, [Attr]> {
-        let mut set = match (&self.base, self.flat.get()) {
-            (None, _) => return std::borrow::Cow::Borrowed(&self.entries),
-            (Some(_), Some(f)) => return std::borrow::Cow::Borrowed(f),
-            (Some(_), None) => self,
+        let mut set = match self.layer.as_deref().map(|l| l.flat.get()) {
+            None => return std::borrow::Cow::Borrowed(&self.entries),
+            Some(Some(f)) => return std::borrow::Cow::Borrowed(f),
+            Some(None) => self,
         };
         // collect the upper layers, top first, down to a flat (or already flattened) set
         let mut tops: Vec<&Attr> = Vec::new();
         let bottom: &[Attr] = loop {
-            match (&set.base, set.flat.get()) {
-                (None, _) => break &set.entries,
-                (Some(_), Some(f)) => break f,
-                (Some(base), None) => {
-                    tops.extend(set.entries.iter());
-                    set = base;
-                }
+            match set.layer.as_deref() {
+                None => break &set.entries,
+                Some(l) => match l.flat.get() {
+                    Some(f) => break f,
+                    None => {
+                        tops.extend(set.entries.iter());
+                        set = &l.base;
+                    }
+                },
             }
         };
         // stable: among equal names the one from the highest layer stays first
@@ -203,24 +222,26 @@ impl Attrs {
     /// `left // right` sharing `left` when `right` is small: the result is a layer over
     /// `left` instead of a copy of it.
     pub fn update_shared(left: &std::rc::Rc<Attrs>, right: &Attrs) -> Attrs {
-        if right.len() * 4 > left.len() || left.depth >= MAX_LAYERS {
+        if right.len() * 4 > left.len() || left.depth() >= MAX_LAYERS {
             return left.update(right);
         }
         let top = right.flattened().into_owned().into_boxed_slice();
         let shadowed = top.iter().filter(|a| left.contains(a.name)).count();
         Attrs {
-            len: left.len() + top.len() - shadowed,
+            len: count(left.len() + top.len() - shadowed),
             entries: top,
-            base: Some(left.clone()),
-            depth: left.depth + 1,
-            flat: std::cell::OnceCell::new(),
+            layer: Some(Box::new(Layer {
+                base: left.clone(),
+                depth: left.depth() + 1,
+                flat: std::cell::OnceCell::new(),
+            })),
             pos: None,
         }
     }
 
     /// The entries, consuming the set.
     pub fn into_entries(self) -> Vec<Attr> {
-        match self.base {
+        match self.layer {
             None => self.entries.into_vec(),
             Some(_) => self.entries().to_vec(),
         }
@@ -271,5 +292,50 @@ impl AttrsBuilder {
         self.entries
             .dedup_by(|later, earlier| later.name == earlier.name);
         Attrs::flat_of(self.entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Symbols whose ids grow with `i`.
+    fn symbols(n: usize) -> Vec<Symbol> {
+        let mut names = Interner::new();
+        (0..n)
+            .map(|i| names.intern(format!("s{i}").as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn a_set_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Attrs>(), 40);
+    }
+
+    #[test]
+    fn layers_shadow_and_flatten() {
+        let sym = symbols(80);
+        let mut b = AttrsBuilder::new();
+        for (i, s) in sym.iter().take(40).enumerate() {
+            b.insert(*s, Value::Int(i as i64), None);
+        }
+        let mut top = std::rc::Rc::new(b.build());
+        for i in 0..20 {
+            let mut b = AttrsBuilder::new();
+            b.insert(sym[i], Value::Int(100 + i as i64), None);
+            b.insert(sym[40 + i], Value::Null, None);
+            top = std::rc::Rc::new(Attrs::update_shared(&top, &b.build()));
+            assert!(top.depth() <= MAX_LAYERS);
+        }
+        assert_eq!(top.len(), 60);
+        assert_eq!(top.iter().count(), 60);
+        assert!(matches!(top.get(sym[3]), Some(Value::Int(103))));
+        assert!(matches!(top.get(sym[39]), Some(Value::Int(39))));
+        assert!(top.contains(sym[59]) && !top.contains(sym[60]));
+        assert!(top
+            .iter()
+            .zip(top.iter().skip(1))
+            .all(|(a, b)| a.name < b.name));
+        assert_eq!(top.as_ref().clone().into_entries().len(), 60);
     }
 }

@@ -3,8 +3,8 @@
 //! [`Value`] is 16 bytes: a tag and either an immediate (null, bool, int, float) or one `Rc`
 //! pointer. Cloning a value is at most a reference-count increment.
 //!
-//! * strings ([`NixString`]) share their bytes (`bytes::Bytes`), so `substring` is a slice of the
-//!   same buffer; a context set is stored only when present;
+//! * strings ([`NixString`]) of up to 22 bytes are one allocation; longer ones own an exact-size
+//!   buffer that `substring` shares; a context set is stored only when present;
 //! * attribute sets ([`Attrs`]) are arrays sorted by interned [`Symbol`] id, searched by binary
 //!   search on `u32`s; printing and `attrNames` sort by name bytes;
 //! * lists are `Rc<Vec<Value>>`;
