@@ -961,7 +961,6 @@ impl EvalState {
             if let Expr::Lambda(inner) = &*c.lambda.body {
                 if inner.formals.is_none() {
                     let env1 = self.new_env1(&c.env, a);
-                    let env2 = self.new_env1_owned(env1, b);
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         self.depth -= 1;
@@ -970,6 +969,24 @@ impl EvalState {
                         );
                     }
                     let body = &inner.body;
+                    if inner.simple_body {
+                        // `b` is read directly: no environment for the inner lambda
+                        match self.guarded(|st| st.eval_simple(&b, &env1, body)) {
+                            Ok(Some(v)) => {
+                                self.depth -= 1;
+                                self.release_env(env1);
+                                self.recycle_arg(b);
+                                return Ok(v);
+                            }
+                            Err(e) => {
+                                self.depth -= 1;
+                                self.release_env(env1);
+                                return Err(e);
+                            }
+                            Ok(None) => {}
+                        }
+                    }
+                    let env2 = self.new_env1_owned(env1, b);
                     let r = self.guarded(|st| st.eval(&env2, body));
                     self.depth -= 1;
                     self.release_env(env2);
@@ -979,6 +996,122 @@ impl EvalState {
         }
         let g = self.call_lambda(c, a, pos)?;
         self.call_value(&g, b, pos)
+    }
+
+    /// Evaluates the body `e` of a lambda with [`crate::lower::ir::Lambda::simple_body`]
+    /// called with `arg`, whose closure environment is `outer`, without making the call's
+    /// environment: level 0 is `arg`, level `n + 1` is level `n` of `outer`. Operands are
+    /// evaluated in the same order and with the same errors as [`EvalState::eval`] would.
+    /// `Ok(None)` means "take the ordinary path": only a `+` whose first operand is not an
+    /// integer does that (its other operand must not be evaluated before the first is
+    /// checked), and evaluating the body again from the start then repeats nothing
+    /// observable (operands already evaluated are values or finished thunks).
+    fn eval_simple(&mut self, arg: &Value, outer: &Rc<Env>, e: &Expr) -> Result<Option<Value>> {
+        match e {
+            Expr::Const(_) | Expr::Var { .. } => self.simple_operand(arg, outer, e),
+            Expr::Bin { op, lhs, rhs, pos } => {
+                let Some(a) = self.simple_operand(arg, outer, lhs)? else {
+                    return Ok(None);
+                };
+                let Some(b) = self.simple_operand(arg, outer, rhs)? else {
+                    return Ok(None);
+                };
+                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+                    let (x, y) = (*x, *y);
+                    match op {
+                        BinOp::Sub => return Ok(Some(Value::Int(x.wrapping_sub(y)))),
+                        BinOp::Mul => return Ok(Some(Value::Int(x.wrapping_mul(y)))),
+                        BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
+                            return Ok(Some(Value::Int(x / y)))
+                        }
+                        BinOp::Lt => return Ok(Some(Value::Bool(x < y))),
+                        BinOp::Gt => return Ok(Some(Value::Bool(x > y))),
+                        BinOp::Le => return Ok(Some(Value::Bool(x <= y))),
+                        BinOp::Ge => return Ok(Some(Value::Bool(x >= y))),
+                        BinOp::Eq => return Ok(Some(Value::Bool(x == y))),
+                        BinOp::Ne => return Ok(Some(Value::Bool(x != y))),
+                        _ => {}
+                    }
+                }
+                self.eval_bin(*op, a, b, *pos).map(Some)
+            }
+            Expr::Concat {
+                parts,
+                force_string: false,
+                pos,
+            } if parts.len() == 2 => {
+                let Some(x) = self.simple_operand(arg, outer, &parts[0].0)? else {
+                    return Ok(None);
+                };
+                let Value::Int(xi) = x else {
+                    return Ok(None);
+                };
+                let Some(y) = self.simple_operand(arg, outer, &parts[1].0)? else {
+                    return Ok(None);
+                };
+                if let Value::Int(yi) = y {
+                    return Ok(Some(Value::Int(xi.wrapping_add(yi))));
+                }
+                // both operands are given, so `eval_concat` evaluates nothing in `outer`
+                self.eval_concat(outer, parts, false, *pos, vec![x, y])
+                    .map(Some)
+            }
+            Expr::If {
+                cond,
+                then,
+                else_,
+                pos,
+            } => {
+                let Some(c) = self.simple_operand(arg, outer, cond)? else {
+                    return Ok(None);
+                };
+                match c {
+                    Value::Bool(true) => self.eval_simple(arg, outer, then),
+                    Value::Bool(false) => self.eval_simple(arg, outer, else_),
+                    other => Err(type_expected(&other, "a Boolean").at(*pos)),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// An operand in [`EvalState::eval_simple`]: constants and variables are read here,
+    /// anything else recurses.
+    #[inline(always)]
+    fn simple_operand(&mut self, arg: &Value, outer: &Rc<Env>, e: &Expr) -> Result<Option<Value>> {
+        match e {
+            Expr::Const(v) => Ok(Some(v.clone())),
+            Expr::Var { level, slot, pos } => {
+                let v = if *level == 0 {
+                    Some(arg)
+                } else {
+                    outer.up(*level - 1).get(*slot as usize)
+                };
+                match v {
+                    Some(Value::Thunk(t)) => match self.force_thunk(t) {
+                        Ok(v) => Ok(Some(v)),
+                        Err(e) => Err(fix_recursion(e, *pos)),
+                    },
+                    Some(v) => Ok(Some(v.clone())),
+                    None => Ok(None),
+                }
+            }
+            _ => self.eval_simple(arg, outer, e),
+        }
+    }
+
+    /// Puts a finished call's argument back into the thunk pool when it is a thunk nothing
+    /// else holds (as [`EvalState::release_env`] does for a pooled environment's slot).
+    #[inline]
+    fn recycle_arg(&mut self, arg: Value) {
+        if let Value::Thunk(mut t) = arg {
+            if self.thunk_pool.len() < ENV_POOL {
+                if let Some(cell) = Rc::get_mut(&mut t.0) {
+                    *cell.get_mut() = ThunkState::Blackhole;
+                    self.thunk_pool.push(t);
+                }
+            }
+        }
     }
 
     /// A description of a lambda for messages: `'f' at (string):1:9` or
@@ -1099,6 +1232,25 @@ impl EvalState {
 
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
         let lambda = &c.lambda;
+        if lambda.simple_body {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                self.depth -= 1;
+                return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
+            }
+            let body = &lambda.body;
+            let r = self.guarded(|st| st.eval_simple(&arg, &c.env, body));
+            self.depth -= 1;
+            match r {
+                Ok(Some(v)) => {
+                    self.recycle_arg(arg);
+                    return Ok(v);
+                }
+                Err(e) if self.settings.show_trace => return Err(self.call_trace(c, e, pos)),
+                Err(e) => return Err(e),
+                Ok(None) => {}
+            }
+        }
         let new = match &lambda.formals {
             None => self.new_env1(&c.env, arg),
             Some(_) => self.bind_formals(c, arg, pos)?,
@@ -1114,16 +1266,21 @@ impl EvalState {
         self.release_env(new);
         match r {
             Ok(v) => Ok(v),
-            Err(e) if self.settings.show_trace => {
-                let name = match lambda.name {
-                    Some(n) => format!("'{}'", String::from_utf8_lossy(self.symbols.resolve(n))),
-                    None => "anonymous lambda".to_string(),
-                };
-                let e = e.add_trace(Some(lambda.pos), format!("while evaluating {name}"));
-                Err(e.add_trace(pos, "from call site"))
-            }
+            Err(e) if self.settings.show_trace => Err(self.call_trace(c, e, pos)),
             Err(e) => Err(e),
         }
+    }
+
+    /// The `--show-trace` frames of a failed call of `c` at `pos`.
+    #[cold]
+    fn call_trace(&self, c: &Closure, e: Error, pos: Option<Pos>) -> Error {
+        let lambda = &c.lambda;
+        let name = match lambda.name {
+            Some(n) => format!("'{}'", String::from_utf8_lossy(self.symbols.resolve(n))),
+            None => "anonymous lambda".to_string(),
+        };
+        let e = e.add_trace(Some(lambda.pos), format!("while evaluating {name}"));
+        e.add_trace(pos, "from call site")
     }
 
     fn attr_name(&mut self, env: &Rc<Env>, key: &AttrKey) -> Result<Symbol> {

@@ -503,8 +503,11 @@ impl<'a> Lowerer<'a> {
                 }
                 None => None,
             };
-            let body = self.lower(&l.body)?;
+            // CppNix names a curried lambda's inner lambdas after the binding too
+            // (`g = a: b: …`: both are 'g' in messages and traces)
+            let body = Rc::new(self.lower_expr(&l.body, name)?);
             let strict_arg = formals.is_none() && ir::forces_slot0_first(&body);
+            let simple_body = formals.is_none() && ir::is_simple_body(&body);
             Ok(Lambda {
                 name,
                 pos,
@@ -513,6 +516,7 @@ impl<'a> Lowerer<'a> {
                 body,
                 slots,
                 strict_arg,
+                simple_body,
             })
         })();
         self.scopes.pop();
