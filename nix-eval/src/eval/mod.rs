@@ -24,6 +24,15 @@ use crate::value::{
 };
 use env::Env;
 
+/// A call of a [`crate::lower::ir::Lambda::frameless`] lambda being evaluated by
+/// [`EvalState::eval_frame`]: its argument, its closure's environment, and its own
+/// environment once something needed it.
+struct Frame<'a> {
+    arg: &'a Value,
+    outer: &'a Rc<Env>,
+    env: Option<Rc<Env>>,
+}
+
 /// Nested evaluations allowed before `stack overflow` is reported.
 pub const MAX_DEPTH: usize = 1_000_000;
 
@@ -840,7 +849,18 @@ impl EvalState {
         args: &[ExprRef],
         pos: Pos,
     ) -> Result<Value> {
-        let mut f = self.eval_leaf(env, func)?;
+        let f = self.eval_leaf(env, func)?;
+        self.apply_call(env, f, args, pos)
+    }
+
+    /// The rest of a call once the function is evaluated: `args` are delayed in `env`.
+    fn apply_call(
+        &mut self,
+        env: &Rc<Env>,
+        mut f: Value,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
         let mut rest = args;
         if let Value::PrimOp(op) = &f {
             let op: &'static crate::builtins::PrimOp = op;
@@ -969,22 +989,22 @@ impl EvalState {
                         );
                     }
                     let body = &inner.body;
-                    if inner.simple_body {
+                    if inner.frameless {
                         // `b` is read directly: no environment for the inner lambda
-                        match self.guarded(|st| st.eval_simple(&b, &env1, body)) {
-                            Ok(Some(v)) => {
-                                self.depth -= 1;
-                                self.release_env(env1);
-                                self.recycle_arg(b);
-                                return Ok(v);
-                            }
-                            Err(e) => {
-                                self.depth -= 1;
-                                self.release_env(env1);
-                                return Err(e);
-                            }
-                            Ok(None) => {}
+                        // unless its body needs one
+                        let mut fr = Frame {
+                            arg: &b,
+                            outer: &env1,
+                            env: None,
+                        };
+                        let r = self.guarded(|st| st.eval_frame(&mut fr, body));
+                        self.depth -= 1;
+                        if let Some(e) = fr.env {
+                            self.release_env(e);
                         }
+                        self.release_env(env1);
+                        self.recycle_arg(b);
+                        return r;
                     }
                     let env2 = self.new_env1_owned(env1, b);
                     let r = self.guarded(|st| st.eval(&env2, body));
@@ -998,106 +1018,234 @@ impl EvalState {
         self.call_value(&g, b, pos)
     }
 
-    /// Evaluates the body `e` of a lambda with [`crate::lower::ir::Lambda::simple_body`]
-    /// called with `arg`, whose closure environment is `outer`, without making the call's
-    /// environment: level 0 is `arg`, level `n + 1` is level `n` of `outer`. Operands are
-    /// evaluated in the same order and with the same errors as [`EvalState::eval`] would.
-    /// `Ok(None)` means "take the ordinary path": only a `+` whose first operand is not an
-    /// integer does that (its other operand must not be evaluated before the first is
-    /// checked), and evaluating the body again from the start then repeats nothing
-    /// observable (operands already evaluated are values or finished thunks).
-    fn eval_simple(&mut self, arg: &Value, outer: &Rc<Env>, e: &Expr) -> Result<Option<Value>> {
-        match e {
-            Expr::Const(_) | Expr::Var { .. } => self.simple_operand(arg, outer, e),
+    /// Evaluates `e`, the body of a [`crate::lower::ir::Lambda::frameless`] lambda or a
+    /// part of it, for a call whose argument is `fr.arg` and whose closure environment is
+    /// `fr.outer`, without making the call's environment until something needs it (a thunk,
+    /// a closure or a node this does not handle, which go to [`EvalState::eval`] and
+    /// [`EvalState::delay`] in the environment made then by [`EvalState::frame_env`]).
+    /// Level 0 is `fr.arg`, level `n + 1` is level `n` of `fr.outer`. Every node is
+    /// evaluated in the same order, with the same errors and the same depth accounting as
+    /// [`EvalState::eval`] does it.
+    fn eval_frame(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Result<Value> {
+        match &**e {
+            Expr::Const(_) | Expr::Var { .. } => self.frame_operand(fr, e),
             Expr::Bin { op, lhs, rhs, pos } => {
-                let Some(a) = self.simple_operand(arg, outer, lhs)? else {
-                    return Ok(None);
-                };
-                let Some(b) = self.simple_operand(arg, outer, rhs)? else {
-                    return Ok(None);
-                };
+                let a = self.frame_operand(fr, lhs)?;
+                let b = self.frame_operand(fr, rhs)?;
                 if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
                     let (x, y) = (*x, *y);
                     match op {
-                        BinOp::Sub => return Ok(Some(Value::Int(x.wrapping_sub(y)))),
-                        BinOp::Mul => return Ok(Some(Value::Int(x.wrapping_mul(y)))),
+                        BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
+                        BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
                         BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
-                            return Ok(Some(Value::Int(x / y)))
+                            return Ok(Value::Int(x / y))
                         }
-                        BinOp::Lt => return Ok(Some(Value::Bool(x < y))),
-                        BinOp::Gt => return Ok(Some(Value::Bool(x > y))),
-                        BinOp::Le => return Ok(Some(Value::Bool(x <= y))),
-                        BinOp::Ge => return Ok(Some(Value::Bool(x >= y))),
-                        BinOp::Eq => return Ok(Some(Value::Bool(x == y))),
-                        BinOp::Ne => return Ok(Some(Value::Bool(x != y))),
+                        BinOp::Lt => return Ok(Value::Bool(x < y)),
+                        BinOp::Gt => return Ok(Value::Bool(x > y)),
+                        BinOp::Le => return Ok(Value::Bool(x <= y)),
+                        BinOp::Ge => return Ok(Value::Bool(x >= y)),
+                        BinOp::Eq => return Ok(Value::Bool(x == y)),
+                        BinOp::Ne => return Ok(Value::Bool(x != y)),
                         _ => {}
                     }
                 }
-                self.eval_bin(*op, a, b, *pos).map(Some)
+                self.eval_bin(*op, a, b, *pos)
             }
             Expr::Concat {
                 parts,
                 force_string: false,
                 pos,
             } if parts.len() == 2 => {
-                let Some(x) = self.simple_operand(arg, outer, &parts[0].0)? else {
-                    return Ok(None);
-                };
-                let Value::Int(xi) = x else {
-                    return Ok(None);
-                };
-                let Some(y) = self.simple_operand(arg, outer, &parts[1].0)? else {
-                    return Ok(None);
-                };
-                if let Value::Int(yi) = y {
-                    return Ok(Some(Value::Int(xi.wrapping_add(yi))));
+                let x = self.frame_operand(fr, &parts[0].0)?;
+                if let Value::Int(xi) = x {
+                    let y = self.frame_operand(fr, &parts[1].0)?;
+                    if let Value::Int(yi) = y {
+                        return Ok(Value::Int(xi.wrapping_add(yi)));
+                    }
+                    // both operands are given: `eval_concat` evaluates nothing in the
+                    // environment
+                    return self.eval_concat(fr.outer, parts, false, *pos, vec![x, y]);
                 }
-                // both operands are given, so `eval_concat` evaluates nothing in `outer`
-                self.eval_concat(outer, parts, false, *pos, vec![x, y])
-                    .map(Some)
+                let env = self.frame_env(fr);
+                self.eval_concat(env, parts, false, *pos, vec![x])
             }
             Expr::If {
                 cond,
                 then,
                 else_,
                 pos,
-            } => {
-                let Some(c) = self.simple_operand(arg, outer, cond)? else {
-                    return Ok(None);
-                };
-                match c {
-                    Value::Bool(true) => self.eval_simple(arg, outer, then),
-                    Value::Bool(false) => self.eval_simple(arg, outer, else_),
-                    other => Err(type_expected(&other, "a Boolean").at(*pos)),
-                }
+            } => match match Self::frame_eager(fr, cond) {
+                // a comparison of known integers (as `eval_cond`)
+                Some(v) => v,
+                None => self.frame_operand(fr, cond)?,
+            } {
+                Value::Bool(true) => self.eval_frame(fr, then),
+                Value::Bool(false) => self.eval_frame(fr, else_),
+                other => Err(type_expected(&other, "a Boolean").at(*pos)),
+            },
+            Expr::Call { func, args, pos } => self.frame_call(fr, func, args, *pos),
+            _ => {
+                let env = self.frame_env(fr);
+                self.eval(env, e)
             }
-            _ => Ok(None),
         }
     }
 
-    /// An operand in [`EvalState::eval_simple`]: constants and variables are read here,
+    /// A call in [`EvalState::eval_frame`] (as [`EvalState::eval_call_counted`]): a
+    /// one-argument call of a lambda is made directly, its argument delayed in the frame.
+    #[inline(never)]
+    fn frame_call(
+        &mut self,
+        fr: &mut Frame<'_>,
+        func: &ExprRef,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(pos));
+        }
+        let r = self.frame_call_inner(fr, func, args, pos);
+        self.depth -= 1;
+        r
+    }
+
+    #[inline(always)]
+    fn frame_call_inner(
+        &mut self,
+        fr: &mut Frame<'_>,
+        func: &ExprRef,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        let f = self.frame_operand(fr, func)?;
+        if let (Value::Lambda(c), [a]) = (&f, args) {
+            let arg = if c.lambda.strict_arg {
+                self.delay_frame_strict(fr, a)
+            } else {
+                self.delay_frame(fr, a)
+            };
+            return self.call_lambda(c, arg, Some(pos));
+        }
+        let env = self.frame_env(fr);
+        self.apply_call(env, f, args, pos)
+    }
+
+    /// The environment of the call `fr` stands for, made on first use (slot 0 is the
+    /// argument, its parent the closure's environment).
+    #[inline]
+    fn frame_env<'f>(&mut self, fr: &'f mut Frame<'_>) -> &'f Rc<Env> {
+        if fr.env.is_none() {
+            fr.env = Some(self.new_env1(fr.outer, fr.arg.clone()));
+        }
+        fr.env
+            .as_ref()
+            .expect("the frame's environment was just made")
+    }
+
+    /// A variable's value in [`EvalState::eval_frame`] (`None`: not filled yet).
+    #[inline(always)]
+    fn frame_var<'v>(fr: &'v Frame<'_>, level: u32, slot: u32) -> Option<&'v Value> {
+        if level == 0 {
+            Some(fr.arg)
+        } else {
+            fr.outer.up(level - 1).get(slot as usize)
+        }
+    }
+
+    /// An operand in [`EvalState::eval_frame`]: constants and variables are read here,
     /// anything else recurses.
     #[inline(always)]
-    fn simple_operand(&mut self, arg: &Value, outer: &Rc<Env>, e: &Expr) -> Result<Option<Value>> {
+    fn frame_operand(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Result<Value> {
+        match &**e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var { level, slot, pos } => match Self::frame_var(fr, *level, *slot) {
+                Some(Value::Thunk(t)) => self.force_thunk(t).map_err(|e| fix_recursion(e, *pos)),
+                Some(v) => Ok(v.clone()),
+                None => {
+                    let env = self.frame_env(fr);
+                    self.eval(env, e)
+                }
+            },
+            Expr::Call { func, args, pos } => self.frame_call(fr, func, args, *pos),
+            _ => self.eval_frame(fr, e),
+        }
+    }
+
+    /// An integer known without evaluating anything (as `known_int`, for a frame).
+    #[inline]
+    fn frame_known_int(fr: &Frame<'_>, e: &Expr) -> Option<i64> {
         match e {
-            Expr::Const(v) => Ok(Some(v.clone())),
-            Expr::Var { level, slot, pos } => {
-                let v = if *level == 0 {
-                    Some(arg)
-                } else {
-                    outer.up(*level - 1).get(*slot as usize)
-                };
-                match v {
-                    Some(Value::Thunk(t)) => match self.force_thunk(t) {
-                        Ok(v) => Ok(Some(v)),
-                        Err(e) => Err(fix_recursion(e, *pos)),
-                    },
-                    Some(v) => Ok(Some(v.clone())),
-                    None => Ok(None),
+            Expr::Const(Value::Int(i)) => Some(*i),
+            Expr::Var { level, slot, .. } => match Self::frame_var(fr, *level, *slot)? {
+                Value::Int(i) => Some(*i),
+                Value::Thunk(t) => match &*t.0.try_borrow().ok()? {
+                    ThunkState::Done(Value::Int(i)) => Some(*i),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The value [`EvalState::delay_strict_arg`] would compute ahead, for a frame.
+    #[inline]
+    fn frame_eager(fr: &Frame<'_>, e: &Expr) -> Option<Value> {
+        match e {
+            Expr::Bin { op, lhs, rhs, .. } => {
+                let (x, y) = (
+                    Self::frame_known_int(fr, lhs)?,
+                    Self::frame_known_int(fr, rhs)?,
+                );
+                int_bin(*op, x, y)
+            }
+            Expr::Concat {
+                parts,
+                force_string: false,
+                ..
+            } => match &parts[..] {
+                [(a, _), (b, _)] => Some(Value::Int(
+                    Self::frame_known_int(fr, a)?.wrapping_add(Self::frame_known_int(fr, b)?),
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// [`EvalState::delay`] in a frame: constants, variables and values computed ahead need
+    /// no environment; anything else is delayed in the frame's environment.
+    #[inline]
+    fn delay_frame(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Value {
+        match &**e {
+            Expr::Const(v) => return v.clone(),
+            Expr::Var { level, slot, .. } => {
+                if let Some(v) = Self::frame_var(fr, *level, *slot) {
+                    return v.clone();
                 }
             }
-            _ => self.eval_simple(arg, outer, e),
+            Expr::Bin { .. } | Expr::Concat { .. } => {
+                if let Some(v) = Self::frame_eager(fr, e) {
+                    return self.new_thunk(ThunkState::Eager(v));
+                }
+            }
+            _ => {}
         }
+        let env = self.frame_env(fr);
+        self.delay(env, e)
+    }
+
+    /// [`EvalState::delay_strict_arg`] in a frame.
+    #[inline]
+    fn delay_frame_strict(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Value {
+        if let Expr::Bin { .. } | Expr::Concat { .. } = &**e {
+            if let Some(v) = Self::frame_eager(fr, e) {
+                return v;
+            }
+        }
+        self.delay_frame(fr, e)
     }
 
     /// Puts a finished call's argument back into the thunk pool when it is a thunk nothing
@@ -1232,24 +1380,29 @@ impl EvalState {
 
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
         let lambda = &c.lambda;
-        if lambda.simple_body {
+        if lambda.frameless {
             self.depth += 1;
             if self.depth > MAX_DEPTH {
                 self.depth -= 1;
                 return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
             }
             let body = &lambda.body;
-            let r = self.guarded(|st| st.eval_simple(&arg, &c.env, body));
+            let mut fr = Frame {
+                arg: &arg,
+                outer: &c.env,
+                env: None,
+            };
+            let r = self.guarded(|st| st.eval_frame(&mut fr, body));
             self.depth -= 1;
-            match r {
-                Ok(Some(v)) => {
-                    self.recycle_arg(arg);
-                    return Ok(v);
-                }
-                Err(e) if self.settings.show_trace => return Err(self.call_trace(c, e, pos)),
-                Err(e) => return Err(e),
-                Ok(None) => {}
+            if let Some(e) = fr.env {
+                self.release_env(e);
             }
+            self.recycle_arg(arg);
+            return match r {
+                Ok(v) => Ok(v),
+                Err(e) if self.settings.show_trace => Err(self.call_trace(c, e, pos)),
+                Err(e) => Err(e),
+            };
         }
         let new = match &lambda.formals {
             None => self.new_env1(&c.env, arg),
@@ -2163,6 +2316,12 @@ fn eager_int_bin(env: &Rc<Env>, op: BinOp, lhs: &Expr, rhs: &Expr) -> Option<Val
     }
     let x = known_int(env, lhs)?;
     let y = known_int(env, rhs)?;
+    int_bin(op, x, y)
+}
+
+/// `x op y` on integers when it can neither fail nor have an effect.
+#[inline]
+fn int_bin(op: BinOp, x: i64, y: i64) -> Option<Value> {
     Some(match op {
         BinOp::Sub => Value::Int(x.wrapping_sub(y)),
         BinOp::Mul => Value::Int(x.wrapping_mul(y)),

@@ -103,30 +103,26 @@ pub(crate) struct Lambda {
     /// then be stored in the slot as a plain value instead of a thunk: nothing could ever
     /// see it unevaluated (printed as `<CODE>`).
     pub strict_arg: bool,
-    /// A simple-argument lambda whose body is made only of constants, variables, strict
-    /// binary operators, two-operand `+` and `if` (see [`is_simple_body`]): evaluating it
-    /// can never capture the call environment, so a call can read the argument directly
-    /// instead of making an environment for it (`EvalState::eval_simple`).
-    pub simple_body: bool,
+    /// A simple-argument lambda whose body starts with a node that
+    /// `EvalState::eval_frame` evaluates without the call's environment (see
+    /// [`is_frameless_body`]): a call then makes the environment only if something in the
+    /// body needs it (a thunk or closure capturing it, a node `eval_frame` does not handle).
+    pub frameless: bool,
 }
 
-/// Whether `e` is made only of constants, variables, strict binary operators, two-operand
-/// `+` and `if`: nodes whose evaluation creates no thunk, closure, list, set or scope, so it
-/// can never keep a reference to the environment it runs in.
-pub(crate) fn is_simple_body(e: &Expr) -> bool {
-    match e {
-        Expr::Const(_) | Expr::Var { .. } => true,
-        Expr::Bin { lhs, rhs, .. } => is_simple_body(lhs) && is_simple_body(rhs),
-        Expr::Concat {
-            parts,
-            force_string: false,
-            ..
-        } => parts.len() == 2 && parts.iter().all(|(p, _)| is_simple_body(p)),
-        Expr::If {
-            cond, then, else_, ..
-        } => is_simple_body(cond) && is_simple_body(then) && is_simple_body(else_),
-        _ => false,
-    }
+/// Whether a lambda body is worth evaluating without making the call's environment first:
+/// constants, variables, strict binary operators, `+`, `if` and calls, whose operands are
+/// read or evaluated directly.
+pub(crate) fn is_frameless_body(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Const(_)
+            | Expr::Var { .. }
+            | Expr::Bin { .. }
+            | Expr::Concat { .. }
+            | Expr::If { .. }
+            | Expr::Call { .. }
+    )
 }
 
 /// Whether evaluating `e` (in the environment of a lambda call) forces slot 0 of that

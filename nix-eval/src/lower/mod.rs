@@ -507,7 +507,7 @@ impl<'a> Lowerer<'a> {
             // (`g = a: b: …`: both are 'g' in messages and traces)
             let body = Rc::new(self.lower_expr(&l.body, name)?);
             let strict_arg = formals.is_none() && ir::forces_slot0_first(&body);
-            let simple_body = formals.is_none() && ir::is_simple_body(&body);
+            let frameless = formals.is_none() && ir::is_frameless_body(&body);
             Ok(Lambda {
                 name,
                 pos,
@@ -516,7 +516,7 @@ impl<'a> Lowerer<'a> {
                 body,
                 slots,
                 strict_arg,
-                simple_body,
+                frameless,
             })
         })();
         self.scopes.pop();
