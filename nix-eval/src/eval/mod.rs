@@ -27,8 +27,10 @@ use env::Env;
 /// A call of a [`crate::lower::ir::Lambda::frameless`] lambda being evaluated by
 /// [`EvalState::eval_frame`]: its argument, its closure's environment, and its own
 /// environment once something needed it.
-struct Frame<'a> {
-    arg: &'a Value,
+struct Frame<'a, const S: u32> {
+    /// The argument (`args[0]`), and for a curried call (`S` = 2 levels instead of 1) `a: b: …` made at once
+    /// ([`EvalState::call_lambda2`]) the outer lambda's argument (`args[1]`).
+    args: [&'a Value; 2],
     outer: &'a Rc<Env>,
     env: Option<Rc<Env>>,
 }
@@ -980,7 +982,6 @@ impl EvalState {
         if c.lambda.formals.is_none() && !self.settings.show_trace {
             if let Expr::Lambda(inner) = &*c.lambda.body {
                 if inner.formals.is_none() {
-                    let env1 = self.new_env1(&c.env, a);
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         self.depth -= 1;
@@ -990,11 +991,11 @@ impl EvalState {
                     }
                     let body = &inner.body;
                     if inner.frameless {
-                        // `b` is read directly: no environment for the inner lambda
-                        // unless its body needs one
-                        let mut fr = Frame {
-                            arg: &b,
-                            outer: &env1,
+                        // `a` and `b` are read directly: no environment for either lambda
+                        // unless the body needs one
+                        let mut fr = Frame::<2> {
+                            args: [&b, &a],
+                            outer: &c.env,
                             env: None,
                         };
                         let r = self.guarded(|st| st.eval_frame(&mut fr, body));
@@ -1002,10 +1003,11 @@ impl EvalState {
                         if let Some(e) = fr.env {
                             self.release_env(e);
                         }
-                        self.release_env(env1);
                         self.recycle_arg(b);
+                        self.recycle_arg(a);
                         return r;
                     }
+                    let env1 = self.new_env1(&c.env, a);
                     let env2 = self.new_env1_owned(env1, b);
                     let r = self.guarded(|st| st.eval(&env2, body));
                     self.depth -= 1;
@@ -1019,14 +1021,14 @@ impl EvalState {
     }
 
     /// Evaluates `e`, the body of a [`crate::lower::ir::Lambda::frameless`] lambda or a
-    /// part of it, for a call whose argument is `fr.arg` and whose closure environment is
+    /// part of it, for a call whose argument is `fr.args[0]` and whose closure environment is
     /// `fr.outer`, without making the call's environment until something needs it (a thunk,
     /// a closure or a node this does not handle, which go to [`EvalState::eval`] and
     /// [`EvalState::delay`] in the environment made then by [`EvalState::frame_env`]).
-    /// Level 0 is `fr.arg`, level `n + 1` is level `n` of `fr.outer`. Every node is
+    /// Level 0 is the argument, level `n + S` is level `n` of `fr.outer`. Every node is
     /// evaluated in the same order, with the same errors and the same depth accounting as
     /// [`EvalState::eval`] does it.
-    fn eval_frame(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Result<Value> {
+    fn eval_frame<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Result<Value> {
         match &**e {
             Expr::Const(_) | Expr::Var { .. } => self.frame_operand(fr, e),
             Expr::Bin { op, lhs, rhs, pos } => {
@@ -1094,9 +1096,9 @@ impl EvalState {
     /// A call in [`EvalState::eval_frame`] (as [`EvalState::eval_call_counted`]): a
     /// one-argument call of a lambda is made directly, its argument delayed in the frame.
     #[inline(never)]
-    fn frame_call(
+    fn frame_call<const S: u32>(
         &mut self,
-        fr: &mut Frame<'_>,
+        fr: &mut Frame<'_, S>,
         func: &ExprRef,
         args: &[ExprRef],
         pos: Pos,
@@ -1112,9 +1114,9 @@ impl EvalState {
     }
 
     #[inline(always)]
-    fn frame_call_inner(
+    fn frame_call_inner<const S: u32>(
         &mut self,
-        fr: &mut Frame<'_>,
+        fr: &mut Frame<'_, S>,
         func: &ExprRef,
         args: &[ExprRef],
         pos: Pos,
@@ -1135,9 +1137,15 @@ impl EvalState {
     /// The environment of the call `fr` stands for, made on first use (slot 0 is the
     /// argument, its parent the closure's environment).
     #[inline]
-    fn frame_env<'f>(&mut self, fr: &'f mut Frame<'_>) -> &'f Rc<Env> {
+    fn frame_env<'f, const S: u32>(&mut self, fr: &'f mut Frame<'_, S>) -> &'f Rc<Env> {
         if fr.env.is_none() {
-            fr.env = Some(self.new_env1(fr.outer, fr.arg.clone()));
+            let env = if S == 1 {
+                self.new_env1(fr.outer, fr.args[0].clone())
+            } else {
+                let env1 = self.new_env1(fr.outer, fr.args[1].clone());
+                self.new_env1_owned(env1, fr.args[0].clone())
+            };
+            fr.env = Some(env);
         }
         fr.env
             .as_ref()
@@ -1146,18 +1154,22 @@ impl EvalState {
 
     /// A variable's value in [`EvalState::eval_frame`] (`None`: not filled yet).
     #[inline(always)]
-    fn frame_var<'v>(fr: &'v Frame<'_>, level: u32, slot: u32) -> Option<&'v Value> {
-        if level == 0 {
-            Some(fr.arg)
+    fn frame_var<'v, const S: u32>(
+        fr: &'v Frame<'_, S>,
+        level: u32,
+        slot: u32,
+    ) -> Option<&'v Value> {
+        if level < S {
+            Some(fr.args[level as usize & 1])
         } else {
-            fr.outer.up(level - 1).get(slot as usize)
+            fr.outer.up(level - S).get(slot as usize)
         }
     }
 
     /// An operand in [`EvalState::eval_frame`]: constants and variables are read here,
     /// anything else recurses.
     #[inline(always)]
-    fn frame_operand(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Result<Value> {
+    fn frame_operand<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Result<Value> {
         match &**e {
             Expr::Const(v) => Ok(v.clone()),
             Expr::Var { level, slot, pos } => match Self::frame_var(fr, *level, *slot) {
@@ -1174,8 +1186,8 @@ impl EvalState {
     }
 
     /// An integer known without evaluating anything (as `known_int`, for a frame).
-    #[inline]
-    fn frame_known_int(fr: &Frame<'_>, e: &Expr) -> Option<i64> {
+    #[inline(always)]
+    fn frame_known_int<const S: u32>(fr: &Frame<'_, S>, e: &Expr) -> Option<i64> {
         match e {
             Expr::Const(Value::Int(i)) => Some(*i),
             Expr::Var { level, slot, .. } => match Self::frame_var(fr, *level, *slot)? {
@@ -1191,8 +1203,8 @@ impl EvalState {
     }
 
     /// The value [`EvalState::delay_strict_arg`] would compute ahead, for a frame.
-    #[inline]
-    fn frame_eager(fr: &Frame<'_>, e: &Expr) -> Option<Value> {
+    #[inline(always)]
+    fn frame_eager<const S: u32>(fr: &Frame<'_, S>, e: &Expr) -> Option<Value> {
         match e {
             Expr::Bin { op, lhs, rhs, .. } => {
                 let (x, y) = (
@@ -1218,7 +1230,7 @@ impl EvalState {
     /// [`EvalState::delay`] in a frame: constants, variables and values computed ahead need
     /// no environment; anything else is delayed in the frame's environment.
     #[inline]
-    fn delay_frame(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Value {
+    fn delay_frame<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Value {
         match &**e {
             Expr::Const(v) => return v.clone(),
             Expr::Var { level, slot, .. } => {
@@ -1239,7 +1251,7 @@ impl EvalState {
 
     /// [`EvalState::delay_strict_arg`] in a frame.
     #[inline]
-    fn delay_frame_strict(&mut self, fr: &mut Frame<'_>, e: &ExprRef) -> Value {
+    fn delay_frame_strict<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Value {
         if let Expr::Bin { .. } | Expr::Concat { .. } = &**e {
             if let Some(v) = Self::frame_eager(fr, e) {
                 return v;
@@ -1387,8 +1399,8 @@ impl EvalState {
                 return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
             }
             let body = &lambda.body;
-            let mut fr = Frame {
-                arg: &arg,
+            let mut fr = Frame::<1> {
+                args: [&arg, &arg],
                 outer: &c.env,
                 env: None,
             };
