@@ -651,6 +651,9 @@ impl EvalState {
                     if let Value::Int(xi) = x {
                         let y = self.eval_leaf(env, b)?;
                         if let Value::Int(yi) = y {
+                            // integers own nothing: skip their drop glue
+                            std::mem::forget(x);
+                            std::mem::forget(y);
                             return Ok(Value::Int(xi.wrapping_add(yi)));
                         }
                         return self.eval_concat(env, parts, false, *pos, vec![x, y]);
@@ -749,20 +752,11 @@ impl EvalState {
         let a = self.eval_leaf(env, lhs)?;
         let b = self.eval_leaf(env, rhs)?;
         if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-            let (x, y) = (*x, *y);
-            match op {
-                BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
-                BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
-                BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
-                    return Ok(Value::Int(x / y))
-                }
-                BinOp::Lt => return Ok(Value::Bool(x < y)),
-                BinOp::Gt => return Ok(Value::Bool(x > y)),
-                BinOp::Le => return Ok(Value::Bool(x <= y)),
-                BinOp::Ge => return Ok(Value::Bool(x >= y)),
-                BinOp::Eq => return Ok(Value::Bool(x == y)),
-                BinOp::Ne => return Ok(Value::Bool(x != y)),
-                _ => {}
+            if let Some(v) = int_bin(op, *x, *y) {
+                // integers own nothing: skip their drop glue
+                std::mem::forget(a);
+                std::mem::forget(b);
+                return Ok(v);
             }
         }
         self.eval_bin(op, a, b, pos)
@@ -856,6 +850,7 @@ impl EvalState {
     }
 
     /// The rest of a call once the function is evaluated: `args` are delayed in `env`.
+    #[inline(always)]
     fn apply_call(
         &mut self,
         env: &Rc<Env>,
@@ -1035,20 +1030,11 @@ impl EvalState {
                 let a = self.frame_operand(fr, lhs)?;
                 let b = self.frame_operand(fr, rhs)?;
                 if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-                    let (x, y) = (*x, *y);
-                    match op {
-                        BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
-                        BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
-                        BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
-                            return Ok(Value::Int(x / y))
-                        }
-                        BinOp::Lt => return Ok(Value::Bool(x < y)),
-                        BinOp::Gt => return Ok(Value::Bool(x > y)),
-                        BinOp::Le => return Ok(Value::Bool(x <= y)),
-                        BinOp::Ge => return Ok(Value::Bool(x >= y)),
-                        BinOp::Eq => return Ok(Value::Bool(x == y)),
-                        BinOp::Ne => return Ok(Value::Bool(x != y)),
-                        _ => {}
+                    if let Some(v) = int_bin(*op, *x, *y) {
+                        // integers own nothing: skip their drop glue
+                        std::mem::forget(a);
+                        std::mem::forget(b);
+                        return Ok(v);
                     }
                 }
                 self.eval_bin(*op, a, b, *pos)
@@ -1062,6 +1048,9 @@ impl EvalState {
                 if let Value::Int(xi) = x {
                     let y = self.frame_operand(fr, &parts[1].0)?;
                     if let Value::Int(yi) = y {
+                        // integers own nothing: skip their drop glue
+                        std::mem::forget(x);
+                        std::mem::forget(y);
                         return Ok(Value::Int(xi.wrapping_add(yi)));
                     }
                     // both operands are given: `eval_concat` evaluates nothing in the
@@ -1129,6 +1118,31 @@ impl EvalState {
                 self.delay_frame(fr, a)
             };
             return self.call_lambda(c, arg, Some(pos));
+        }
+        // a builtin given exactly its arguments (as `apply_call` and `call_value` call it)
+        if let Value::PrimOp(op) = &f {
+            let op: &'static crate::builtins::PrimOp = op;
+            if op.arity == args.len() {
+                match args {
+                    [a] => {
+                        let argv = [self.delay_frame(fr, a)];
+                        return (op.func)(self, &argv, Some(pos));
+                    }
+                    [a, b] => {
+                        let argv = [self.delay_frame(fr, a), self.delay_frame(fr, b)];
+                        return (op.func)(self, &argv, Some(pos));
+                    }
+                    [a, b, c] => {
+                        let argv = [
+                            self.delay_frame(fr, a),
+                            self.delay_frame(fr, b),
+                            self.delay_frame(fr, c),
+                        ];
+                        return (op.func)(self, &argv, Some(pos));
+                    }
+                    _ => {}
+                }
+            }
         }
         let env = self.frame_env(fr);
         self.apply_call(env, f, args, pos)
@@ -1262,15 +1276,20 @@ impl EvalState {
 
     /// Puts a finished call's argument back into the thunk pool when it is a thunk nothing
     /// else holds (as [`EvalState::release_env`] does for a pooled environment's slot).
-    #[inline]
+    #[inline(always)]
     fn recycle_arg(&mut self, arg: Value) {
-        if let Value::Thunk(mut t) = arg {
-            if self.thunk_pool.len() < ENV_POOL {
-                if let Some(cell) = Rc::get_mut(&mut t.0) {
-                    *cell.get_mut() = ThunkState::Blackhole;
-                    self.thunk_pool.push(t);
+        match arg {
+            Value::Thunk(mut t) => {
+                if self.thunk_pool.len() < ENV_POOL {
+                    if let Some(cell) = Rc::get_mut(&mut t.0) {
+                        *cell.get_mut() = ThunkState::Blackhole;
+                        self.thunk_pool.push(t);
+                    }
                 }
             }
+            // immediates own nothing: skip the drop glue
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => std::mem::forget(arg),
+            other => drop(other),
         }
     }
 
@@ -2332,7 +2351,7 @@ fn eager_int_bin(env: &Rc<Env>, op: BinOp, lhs: &Expr, rhs: &Expr) -> Option<Val
 }
 
 /// `x op y` on integers when it can neither fail nor have an effect.
-#[inline]
+#[inline(always)]
 fn int_bin(op: BinOp, x: i64, y: i64) -> Option<Value> {
     Some(match op {
         BinOp::Sub => Value::Int(x.wrapping_sub(y)),

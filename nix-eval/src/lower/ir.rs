@@ -111,18 +111,20 @@ pub(crate) struct Lambda {
 }
 
 /// Whether a lambda body is worth evaluating without making the call's environment first:
-/// constants, variables, strict binary operators, `+`, `if` and calls, whose operands are
-/// read or evaluated directly.
+/// constants, variables, strict binary operators, `a + b`, `if` and calls, whose operands
+/// are read or evaluated directly.
 pub(crate) fn is_frameless_body(e: &Expr) -> bool {
-    matches!(
-        e,
-        Expr::Const(_)
-            | Expr::Var { .. }
-            | Expr::Bin { .. }
-            | Expr::Concat { .. }
-            | Expr::If { .. }
-            | Expr::Call { .. }
-    )
+    match e {
+        Expr::Const(_) | Expr::Var { .. } | Expr::Bin { .. } | Expr::If { .. } => true,
+        Expr::Call { .. } => true,
+        // `a + b`; string interpolation and longer sums go to `eval` at once
+        Expr::Concat {
+            parts,
+            force_string,
+            ..
+        } => !*force_string && parts.len() == 2,
+        _ => false,
+    }
 }
 
 /// Whether evaluating `e` (in the environment of a lambda call) forces slot 0 of that
