@@ -905,7 +905,16 @@ impl EvalState {
     }
 
     /// Calls a function value with one argument.
+    #[inline]
     pub(crate) fn call_value(&mut self, f: &Value, arg: Value, pos: Option<Pos>) -> Result<Value> {
+        match f {
+            Value::Lambda(c) => self.call_lambda(c, arg, pos),
+            _ => self.call_value_slow(f, arg, pos),
+        }
+    }
+
+    #[inline(never)]
+    fn call_value_slow(&mut self, f: &Value, arg: Value, pos: Option<Pos>) -> Result<Value> {
         if let Value::Thunk(t) = f {
             let f = self.force_thunk(t)?;
             return self.call_value(&f, arg, pos);
