@@ -1128,6 +1128,19 @@ impl EvalState {
             };
             return self.call_lambda(c, arg, Some(pos));
         }
+        self.frame_call_other(fr, f, args, pos)
+    }
+
+    /// The calls [`EvalState::frame_call`] does not make directly, out of line so that its
+    /// native stack frame stays small (deep recursion goes through it).
+    #[inline(never)]
+    fn frame_call_other<const S: u32>(
+        &mut self,
+        fr: &mut Frame<'_, S>,
+        f: Value,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
         // a builtin given exactly its arguments (as `apply_call` and `call_value` call it)
         if let Value::PrimOp(op) = &f {
             let op: &'static crate::builtins::PrimOp = op;
