@@ -1033,6 +1033,26 @@ impl EvalState {
     /// evaluated in the same order, with the same errors and the same depth accounting as
     /// [`EvalState::eval`] does it.
     fn eval_frame<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Result<Value> {
+        // `if` continues with a branch in tail position: loop instead of recursing (less
+        // native stack for deep recursion through `if`)
+        let mut e = e;
+        while let Expr::If {
+            cond,
+            then,
+            else_,
+            pos,
+        } = &**e
+        {
+            e = match match Self::frame_eager(fr, cond) {
+                // a comparison of known integers (as `eval_cond`)
+                Some(v) => v,
+                None => self.frame_operand(fr, cond)?,
+            } {
+                Value::Bool(true) => then,
+                Value::Bool(false) => else_,
+                other => return Err(type_expected(&other, "a Boolean").at(*pos)),
+            };
+        }
         match &**e {
             Expr::Const(_) | Expr::Var { .. } => self.frame_operand(fr, e),
             Expr::Bin { op, lhs, rhs, pos } => {
@@ -1069,20 +1089,6 @@ impl EvalState {
                 let env = self.frame_env(fr);
                 self.eval_concat(env, parts, false, *pos, vec![x])
             }
-            Expr::If {
-                cond,
-                then,
-                else_,
-                pos,
-            } => match match Self::frame_eager(fr, cond) {
-                // a comparison of known integers (as `eval_cond`)
-                Some(v) => v,
-                None => self.frame_operand(fr, cond)?,
-            } {
-                Value::Bool(true) => self.eval_frame(fr, then),
-                Value::Bool(false) => self.eval_frame(fr, else_),
-                other => Err(type_expected(&other, "a Boolean").at(*pos)),
-            },
             Expr::Call { func, args, pos } => self.frame_call(fr, func, args, *pos),
             _ => {
                 let env = self.frame_env(fr);
