@@ -995,21 +995,8 @@ impl EvalState {
                     }
                     let body = &inner.body;
                     if inner.frameless {
-                        // `a` and `b` are read directly: no environment for either lambda
-                        // unless the body needs one
-                        let mut fr = Frame::<2> {
-                            args: [&b, &a],
-                            outer: &c.env,
-                            env: None,
-                        };
-                        let r = self.guarded(|st| st.eval_frame(&mut fr, body));
                         self.depth -= 1;
-                        if let Some(e) = fr.env {
-                            self.release_env(e);
-                        }
-                        self.recycle_arg(b);
-                        self.recycle_arg(a);
-                        return r;
+                        return self.call_frameless2(c, body, a, b, pos);
                     }
                     let env1 = self.new_env1(&c.env, a);
                     let env2 = self.new_env1_owned(env1, b);
@@ -1022,6 +1009,54 @@ impl EvalState {
         }
         let g = self.call_lambda(c, a, pos)?;
         self.call_value(&g, b, pos)
+    }
+
+    /// The body of `f` when it is a curried `a: b: body` whose inner lambda is
+    /// [`crate::lower::ir::Lambda::frameless`] and no `--show-trace` frames are collected:
+    /// [`EvalState::call_frameless2`] then calls it with both arguments (for builtin loops
+    /// such as `foldl'`, which look this up once).
+    pub(crate) fn curried_frameless(&self, f: &Value) -> Option<(Rc<Closure>, ExprRef)> {
+        let Value::Lambda(c) = f else { return None };
+        if c.lambda.formals.is_some() || self.settings.show_trace {
+            return None;
+        }
+        match &*c.lambda.body {
+            Expr::Lambda(inner) if inner.formals.is_none() && inner.frameless => {
+                Some((c.clone(), inner.body.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Calls the curried `c` = `a: b: body` (see [`EvalState::curried_frameless`]) with both
+    /// arguments: `a` and `b` are read directly, no environment is made for either lambda
+    /// unless the body needs one.
+    pub(crate) fn call_frameless2(
+        &mut self,
+        c: &Rc<Closure>,
+        body: &ExprRef,
+        a: Value,
+        b: Value,
+        pos: Option<Pos>,
+    ) -> Result<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
+        }
+        let mut fr = Frame::<2> {
+            args: [&b, &a],
+            outer: &c.env,
+            env: None,
+        };
+        let r = self.guarded(|st| st.eval_frame(&mut fr, body));
+        self.depth -= 1;
+        if let Some(e) = fr.env {
+            self.release_env(e);
+        }
+        self.recycle_arg(b);
+        self.recycle_arg(a);
+        r
     }
 
     /// Evaluates `e`, the body of a [`crate::lower::ir::Lambda::frameless`] lambda or a
