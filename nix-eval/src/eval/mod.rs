@@ -28,8 +28,9 @@ use env::Env;
 /// [`EvalState::eval_frame`]: its argument, its closure's environment, and its own
 /// environment once something needed it.
 struct Frame<'a, const S: u32> {
-    /// The argument (`args[0]`), and for a curried call (`S` = 2 levels instead of 1) `a: b: …` made at once
-    /// ([`EvalState::call_lambda2`]) the outer lambda's argument (`args[1]`).
+    /// The argument (`args[0]`); for a curried call `a: b: …` made at once
+    /// ([`EvalState::call_frameless2`], `S` = 2 levels instead of 1) also the outer
+    /// lambda's argument (`args[1]`).
     args: [&'a Value; 2],
     outer: &'a Rc<Env>,
     env: Option<Rc<Env>>,
