@@ -46,6 +46,12 @@ fn foldl(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Value> 
     }
     let f = st.force_function(&args[0], pos)?;
     let mut acc = args[1].clone();
+    if let Some((c, body)) = st.curried_frameless(&f) {
+        for x in l.iter() {
+            acc = st.call_frameless2(&c, &body, acc, x.clone(), pos)?;
+        }
+        return Ok(acc);
+    }
     for x in l.iter() {
         acc = call2(st, &f, acc, x.clone(), pos)?;
     }

@@ -24,6 +24,18 @@ use crate::value::{
 };
 use env::Env;
 
+/// A call of a [`crate::lower::ir::Lambda::frameless`] lambda being evaluated by
+/// [`EvalState::eval_frame`]: its argument, its closure's environment, and its own
+/// environment once something needed it.
+struct Frame<'a, const S: u32> {
+    /// The argument (`args[0]`); for a curried call `a: b: …` made at once
+    /// ([`EvalState::call_frameless2`], `S` = 2 levels instead of 1) also the outer
+    /// lambda's argument (`args[1]`).
+    args: [&'a Value; 2],
+    outer: &'a Rc<Env>,
+    env: Option<Rc<Env>>,
+}
+
 /// Nested evaluations allowed before `stack overflow` is reported.
 pub const MAX_DEPTH: usize = 1_000_000;
 
@@ -640,6 +652,9 @@ impl EvalState {
                     if let Value::Int(xi) = x {
                         let y = self.eval_leaf(env, b)?;
                         if let Value::Int(yi) = y {
+                            // integers own nothing: skip their drop glue
+                            std::mem::forget(x);
+                            std::mem::forget(y);
                             return Ok(Value::Int(xi.wrapping_add(yi)));
                         }
                         return self.eval_concat(env, parts, false, *pos, vec![x, y]);
@@ -738,20 +753,11 @@ impl EvalState {
         let a = self.eval_leaf(env, lhs)?;
         let b = self.eval_leaf(env, rhs)?;
         if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-            let (x, y) = (*x, *y);
-            match op {
-                BinOp::Sub => return Ok(Value::Int(x.wrapping_sub(y))),
-                BinOp::Mul => return Ok(Value::Int(x.wrapping_mul(y))),
-                BinOp::Div if y != 0 && !(x == i64::MIN && y == -1) => {
-                    return Ok(Value::Int(x / y))
-                }
-                BinOp::Lt => return Ok(Value::Bool(x < y)),
-                BinOp::Gt => return Ok(Value::Bool(x > y)),
-                BinOp::Le => return Ok(Value::Bool(x <= y)),
-                BinOp::Ge => return Ok(Value::Bool(x >= y)),
-                BinOp::Eq => return Ok(Value::Bool(x == y)),
-                BinOp::Ne => return Ok(Value::Bool(x != y)),
-                _ => {}
+            if let Some(v) = int_bin(op, *x, *y) {
+                // integers own nothing: skip their drop glue
+                std::mem::forget(a);
+                std::mem::forget(b);
+                return Ok(v);
             }
         }
         self.eval_bin(op, a, b, pos)
@@ -840,7 +846,19 @@ impl EvalState {
         args: &[ExprRef],
         pos: Pos,
     ) -> Result<Value> {
-        let mut f = self.eval_leaf(env, func)?;
+        let f = self.eval_leaf(env, func)?;
+        self.apply_call(env, f, args, pos)
+    }
+
+    /// The rest of a call once the function is evaluated: `args` are delayed in `env`.
+    #[inline(always)]
+    fn apply_call(
+        &mut self,
+        env: &Rc<Env>,
+        mut f: Value,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
         let mut rest = args;
         if let Value::PrimOp(op) = &f {
             let op: &'static crate::builtins::PrimOp = op;
@@ -888,7 +906,16 @@ impl EvalState {
     }
 
     /// Calls a function value with one argument.
+    #[inline]
     pub(crate) fn call_value(&mut self, f: &Value, arg: Value, pos: Option<Pos>) -> Result<Value> {
+        match f {
+            Value::Lambda(c) => self.call_lambda(c, arg, pos),
+            _ => self.call_value_slow(f, arg, pos),
+        }
+    }
+
+    #[inline(never)]
+    fn call_value_slow(&mut self, f: &Value, arg: Value, pos: Option<Pos>) -> Result<Value> {
         if let Value::Thunk(t) = f {
             let f = self.force_thunk(t)?;
             return self.call_value(&f, arg, pos);
@@ -960,8 +987,6 @@ impl EvalState {
         if c.lambda.formals.is_none() && !self.settings.show_trace {
             if let Expr::Lambda(inner) = &*c.lambda.body {
                 if inner.formals.is_none() {
-                    let env1 = self.new_env1(&c.env, a);
-                    let env2 = self.new_env1_owned(env1, b);
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         self.depth -= 1;
@@ -970,6 +995,12 @@ impl EvalState {
                         );
                     }
                     let body = &inner.body;
+                    if inner.frameless {
+                        self.depth -= 1;
+                        return self.call_frameless2(c, body, a, b, pos);
+                    }
+                    let env1 = self.new_env1(&c.env, a);
+                    let env2 = self.new_env1_owned(env1, b);
                     let r = self.guarded(|st| st.eval(&env2, body));
                     self.depth -= 1;
                     self.release_env(env2);
@@ -979,6 +1010,351 @@ impl EvalState {
         }
         let g = self.call_lambda(c, a, pos)?;
         self.call_value(&g, b, pos)
+    }
+
+    /// The body of `f` when it is a curried `a: b: body` whose inner lambda is
+    /// [`crate::lower::ir::Lambda::frameless`] and no `--show-trace` frames are collected:
+    /// [`EvalState::call_frameless2`] then calls it with both arguments (for builtin loops
+    /// such as `foldl'`, which look this up once).
+    pub(crate) fn curried_frameless(&self, f: &Value) -> Option<(Rc<Closure>, ExprRef)> {
+        let Value::Lambda(c) = f else { return None };
+        if c.lambda.formals.is_some() || self.settings.show_trace {
+            return None;
+        }
+        match &*c.lambda.body {
+            Expr::Lambda(inner) if inner.formals.is_none() && inner.frameless => {
+                Some((c.clone(), inner.body.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Calls the curried `c` = `a: b: body` (see [`EvalState::curried_frameless`]) with both
+    /// arguments: `a` and `b` are read directly, no environment is made for either lambda
+    /// unless the body needs one.
+    pub(crate) fn call_frameless2(
+        &mut self,
+        c: &Rc<Closure>,
+        body: &ExprRef,
+        a: Value,
+        b: Value,
+        pos: Option<Pos>,
+    ) -> Result<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
+        }
+        let mut fr = Frame::<2> {
+            args: [&b, &a],
+            outer: &c.env,
+            env: None,
+        };
+        let r = self.guarded(|st| st.eval_frame(&mut fr, body));
+        self.depth -= 1;
+        if let Some(e) = fr.env {
+            self.release_env(e);
+        }
+        self.recycle_arg(b);
+        self.recycle_arg(a);
+        r
+    }
+
+    /// Evaluates `e`, the body of a [`crate::lower::ir::Lambda::frameless`] lambda or a
+    /// part of it, for a call whose argument is `fr.args[0]` and whose closure environment is
+    /// `fr.outer`, without making the call's environment until something needs it (a thunk,
+    /// a closure or a node this does not handle, which go to [`EvalState::eval`] and
+    /// [`EvalState::delay`] in the environment made then by [`EvalState::frame_env`]).
+    /// Level 0 is the argument, level `n + S` is level `n` of `fr.outer`. Every node is
+    /// evaluated in the same order, with the same errors and the same depth accounting as
+    /// [`EvalState::eval`] does it.
+    fn eval_frame<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Result<Value> {
+        // `if` continues with a branch in tail position: loop instead of recursing (less
+        // native stack for deep recursion through `if`)
+        let mut e = e;
+        while let Expr::If {
+            cond,
+            then,
+            else_,
+            pos,
+        } = &**e
+        {
+            e = match match Self::frame_eager(fr, cond) {
+                // a comparison of known integers (as `eval_cond`)
+                Some(v) => v,
+                None => self.frame_operand(fr, cond)?,
+            } {
+                Value::Bool(true) => then,
+                Value::Bool(false) => else_,
+                other => return Err(type_expected(&other, "a Boolean").at(*pos)),
+            };
+        }
+        match &**e {
+            Expr::Const(_) | Expr::Var { .. } => self.frame_operand(fr, e),
+            Expr::Bin { op, lhs, rhs, pos } => {
+                let a = self.frame_operand(fr, lhs)?;
+                let b = self.frame_operand(fr, rhs)?;
+                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+                    if let Some(v) = int_bin(*op, *x, *y) {
+                        // integers own nothing: skip their drop glue
+                        std::mem::forget(a);
+                        std::mem::forget(b);
+                        return Ok(v);
+                    }
+                }
+                self.eval_bin(*op, a, b, *pos)
+            }
+            Expr::Concat {
+                parts,
+                force_string: false,
+                pos,
+            } if parts.len() == 2 => {
+                let x = self.frame_operand(fr, &parts[0].0)?;
+                if let Value::Int(xi) = x {
+                    let y = self.frame_operand(fr, &parts[1].0)?;
+                    if let Value::Int(yi) = y {
+                        // integers own nothing: skip their drop glue
+                        std::mem::forget(x);
+                        std::mem::forget(y);
+                        return Ok(Value::Int(xi.wrapping_add(yi)));
+                    }
+                    // both operands are given: `eval_concat` evaluates nothing in the
+                    // environment
+                    return self.eval_concat(fr.outer, parts, false, *pos, vec![x, y]);
+                }
+                let env = self.frame_env(fr);
+                self.eval_concat(env, parts, false, *pos, vec![x])
+            }
+            Expr::Call { func, args, pos } => self.frame_call(fr, func, args, *pos),
+            _ => {
+                let env = self.frame_env(fr);
+                self.eval(env, e)
+            }
+        }
+    }
+
+    /// A call in [`EvalState::eval_frame`] (as [`EvalState::eval_call_counted`]): a
+    /// one-argument call of a lambda is made directly, its argument delayed in the frame.
+    #[inline(never)]
+    fn frame_call<const S: u32>(
+        &mut self,
+        fr: &mut Frame<'_, S>,
+        func: &ExprRef,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(pos));
+        }
+        let r = self.frame_call_inner(fr, func, args, pos);
+        self.depth -= 1;
+        r
+    }
+
+    #[inline(always)]
+    fn frame_call_inner<const S: u32>(
+        &mut self,
+        fr: &mut Frame<'_, S>,
+        func: &ExprRef,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        let f = self.frame_operand(fr, func)?;
+        if let (Value::Lambda(c), [a]) = (&f, args) {
+            let arg = if c.lambda.strict_arg {
+                self.delay_frame_strict(fr, a)
+            } else {
+                self.delay_frame(fr, a)
+            };
+            return self.call_lambda(c, arg, Some(pos));
+        }
+        self.frame_call_other(fr, f, args, pos)
+    }
+
+    /// The calls [`EvalState::frame_call`] does not make directly, out of line so that its
+    /// native stack frame stays small (deep recursion goes through it).
+    #[inline(never)]
+    fn frame_call_other<const S: u32>(
+        &mut self,
+        fr: &mut Frame<'_, S>,
+        f: Value,
+        args: &[ExprRef],
+        pos: Pos,
+    ) -> Result<Value> {
+        // a builtin given exactly its arguments (as `apply_call` and `call_value` call it)
+        if let Value::PrimOp(op) = &f {
+            let op: &'static crate::builtins::PrimOp = op;
+            if op.arity == args.len() {
+                match args {
+                    [a] => {
+                        let argv = [self.delay_frame(fr, a)];
+                        return (op.func)(self, &argv, Some(pos));
+                    }
+                    [a, b] => {
+                        let argv = [self.delay_frame(fr, a), self.delay_frame(fr, b)];
+                        return (op.func)(self, &argv, Some(pos));
+                    }
+                    [a, b, c] => {
+                        let argv = [
+                            self.delay_frame(fr, a),
+                            self.delay_frame(fr, b),
+                            self.delay_frame(fr, c),
+                        ];
+                        return (op.func)(self, &argv, Some(pos));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let env = self.frame_env(fr);
+        self.apply_call(env, f, args, pos)
+    }
+
+    /// The environment of the call `fr` stands for, made on first use (slot 0 is the
+    /// argument, its parent the closure's environment).
+    #[inline]
+    fn frame_env<'f, const S: u32>(&mut self, fr: &'f mut Frame<'_, S>) -> &'f Rc<Env> {
+        if fr.env.is_none() {
+            let env = if S == 1 {
+                self.new_env1(fr.outer, fr.args[0].clone())
+            } else {
+                let env1 = self.new_env1(fr.outer, fr.args[1].clone());
+                self.new_env1_owned(env1, fr.args[0].clone())
+            };
+            fr.env = Some(env);
+        }
+        fr.env
+            .as_ref()
+            .expect("the frame's environment was just made")
+    }
+
+    /// A variable's value in [`EvalState::eval_frame`] (`None`: not filled yet).
+    #[inline(always)]
+    fn frame_var<'v, const S: u32>(
+        fr: &'v Frame<'_, S>,
+        level: u32,
+        slot: u32,
+    ) -> Option<&'v Value> {
+        if level < S {
+            Some(fr.args[level as usize & 1])
+        } else {
+            fr.outer.up(level - S).get(slot as usize)
+        }
+    }
+
+    /// An operand in [`EvalState::eval_frame`]: constants and variables are read here,
+    /// anything else recurses.
+    #[inline(always)]
+    fn frame_operand<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Result<Value> {
+        match &**e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var { level, slot, pos } => match Self::frame_var(fr, *level, *slot) {
+                Some(Value::Thunk(t)) => self.force_thunk(t).map_err(|e| fix_recursion(e, *pos)),
+                Some(v) => Ok(v.clone()),
+                None => {
+                    let env = self.frame_env(fr);
+                    self.eval(env, e)
+                }
+            },
+            Expr::Call { func, args, pos } => self.frame_call(fr, func, args, *pos),
+            _ => self.eval_frame(fr, e),
+        }
+    }
+
+    /// An integer known without evaluating anything (as `known_int`, for a frame).
+    #[inline(always)]
+    fn frame_known_int<const S: u32>(fr: &Frame<'_, S>, e: &Expr) -> Option<i64> {
+        match e {
+            Expr::Const(Value::Int(i)) => Some(*i),
+            Expr::Var { level, slot, .. } => match Self::frame_var(fr, *level, *slot)? {
+                Value::Int(i) => Some(*i),
+                Value::Thunk(t) => match &*t.0.try_borrow().ok()? {
+                    ThunkState::Done(Value::Int(i)) => Some(*i),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The value [`EvalState::delay_strict_arg`] would compute ahead, for a frame.
+    #[inline(always)]
+    fn frame_eager<const S: u32>(fr: &Frame<'_, S>, e: &Expr) -> Option<Value> {
+        match e {
+            Expr::Bin { op, lhs, rhs, .. } => {
+                let (x, y) = (
+                    Self::frame_known_int(fr, lhs)?,
+                    Self::frame_known_int(fr, rhs)?,
+                );
+                int_bin(*op, x, y)
+            }
+            Expr::Concat {
+                parts,
+                force_string: false,
+                ..
+            } => match &parts[..] {
+                [(a, _), (b, _)] => Some(Value::Int(
+                    Self::frame_known_int(fr, a)?.wrapping_add(Self::frame_known_int(fr, b)?),
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// [`EvalState::delay`] in a frame: constants, variables and values computed ahead need
+    /// no environment; anything else is delayed in the frame's environment.
+    #[inline]
+    fn delay_frame<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Value {
+        match &**e {
+            Expr::Const(v) => return v.clone(),
+            Expr::Var { level, slot, .. } => {
+                if let Some(v) = Self::frame_var(fr, *level, *slot) {
+                    return v.clone();
+                }
+            }
+            Expr::Bin { .. } | Expr::Concat { .. } => {
+                if let Some(v) = Self::frame_eager(fr, e) {
+                    return self.new_thunk(ThunkState::Eager(v));
+                }
+            }
+            _ => {}
+        }
+        let env = self.frame_env(fr);
+        self.delay(env, e)
+    }
+
+    /// [`EvalState::delay_strict_arg`] in a frame.
+    #[inline]
+    fn delay_frame_strict<const S: u32>(&mut self, fr: &mut Frame<'_, S>, e: &ExprRef) -> Value {
+        if let Expr::Bin { .. } | Expr::Concat { .. } = &**e {
+            if let Some(v) = Self::frame_eager(fr, e) {
+                return v;
+            }
+        }
+        self.delay_frame(fr, e)
+    }
+
+    /// Puts a finished call's argument back into the thunk pool when it is a thunk nothing
+    /// else holds (as [`EvalState::release_env`] does for a pooled environment's slot).
+    #[inline(always)]
+    fn recycle_arg(&mut self, arg: Value) {
+        match arg {
+            Value::Thunk(mut t) => {
+                if self.thunk_pool.len() < ENV_POOL {
+                    if let Some(cell) = Rc::get_mut(&mut t.0) {
+                        *cell.get_mut() = ThunkState::Blackhole;
+                        self.thunk_pool.push(t);
+                    }
+                }
+            }
+            // immediates own nothing: skip the drop glue
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => std::mem::forget(arg),
+            other => drop(other),
+        }
     }
 
     /// A description of a lambda for messages: `'f' at (string):1:9` or
@@ -1099,6 +1475,30 @@ impl EvalState {
 
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
         let lambda = &c.lambda;
+        if lambda.frameless {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                self.depth -= 1;
+                return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
+            }
+            let body = &lambda.body;
+            let mut fr = Frame::<1> {
+                args: [&arg, &arg],
+                outer: &c.env,
+                env: None,
+            };
+            let r = self.guarded(|st| st.eval_frame(&mut fr, body));
+            self.depth -= 1;
+            if let Some(e) = fr.env {
+                self.release_env(e);
+            }
+            self.recycle_arg(arg);
+            return match r {
+                Ok(v) => Ok(v),
+                Err(e) if self.settings.show_trace => Err(self.call_trace(c, e, pos)),
+                Err(e) => Err(e),
+            };
+        }
         let new = match &lambda.formals {
             None => self.new_env1(&c.env, arg),
             Some(_) => self.bind_formals(c, arg, pos)?,
@@ -1114,16 +1514,21 @@ impl EvalState {
         self.release_env(new);
         match r {
             Ok(v) => Ok(v),
-            Err(e) if self.settings.show_trace => {
-                let name = match lambda.name {
-                    Some(n) => format!("'{}'", String::from_utf8_lossy(self.symbols.resolve(n))),
-                    None => "anonymous lambda".to_string(),
-                };
-                let e = e.add_trace(Some(lambda.pos), format!("while evaluating {name}"));
-                Err(e.add_trace(pos, "from call site"))
-            }
+            Err(e) if self.settings.show_trace => Err(self.call_trace(c, e, pos)),
             Err(e) => Err(e),
         }
+    }
+
+    /// The `--show-trace` frames of a failed call of `c` at `pos`.
+    #[cold]
+    fn call_trace(&self, c: &Closure, e: Error, pos: Option<Pos>) -> Error {
+        let lambda = &c.lambda;
+        let name = match lambda.name {
+            Some(n) => format!("'{}'", String::from_utf8_lossy(self.symbols.resolve(n))),
+            None => "anonymous lambda".to_string(),
+        };
+        let e = e.add_trace(Some(lambda.pos), format!("while evaluating {name}"));
+        e.add_trace(pos, "from call site")
     }
 
     fn attr_name(&mut self, env: &Rc<Env>, key: &AttrKey) -> Result<Symbol> {
@@ -2006,6 +2411,12 @@ fn eager_int_bin(env: &Rc<Env>, op: BinOp, lhs: &Expr, rhs: &Expr) -> Option<Val
     }
     let x = known_int(env, lhs)?;
     let y = known_int(env, rhs)?;
+    int_bin(op, x, y)
+}
+
+/// `x op y` on integers when it can neither fail nor have an effect.
+#[inline(always)]
+fn int_bin(op: BinOp, x: i64, y: i64) -> Option<Value> {
     Some(match op {
         BinOp::Sub => Value::Int(x.wrapping_sub(y)),
         BinOp::Mul => Value::Int(x.wrapping_mul(y)),

@@ -105,6 +105,28 @@ pub(crate) struct Lambda {
     /// then be stored in the slot as a plain value instead of a thunk: nothing could ever
     /// see it unevaluated (printed as `<CODE>`).
     pub strict_arg: bool,
+    /// A simple-argument lambda whose body starts with a node that
+    /// `EvalState::eval_frame` evaluates without the call's environment (see
+    /// [`is_frameless_body`]): a call then makes the environment only if something in the
+    /// body needs it (a thunk or closure capturing it, a node `eval_frame` does not handle).
+    pub frameless: bool,
+}
+
+/// Whether a lambda body is worth evaluating without making the call's environment first:
+/// constants, variables, strict binary operators, `a + b`, `if` and calls, whose operands
+/// are read or evaluated directly.
+pub(crate) fn is_frameless_body(e: &Expr) -> bool {
+    match e {
+        Expr::Const(_) | Expr::Var { .. } | Expr::Bin { .. } | Expr::If { .. } => true,
+        Expr::Call { .. } => true,
+        // `a + b`; string interpolation and longer sums go to `eval` at once
+        Expr::Concat {
+            parts,
+            force_string,
+            ..
+        } => !*force_string && parts.len() == 2,
+        _ => false,
+    }
 }
 
 /// Whether evaluating `e` (in the environment of a lambda call) forces slot 0 of that

@@ -504,8 +504,11 @@ impl<'a> Lowerer<'a> {
                 }
                 None => None,
             };
-            let body = self.lower(&l.body)?;
+            // CppNix names a curried lambda's inner lambdas after the binding too
+            // (`g = a: b: …`: both are 'g' in messages and traces)
+            let body = Rc::new(self.lower_expr(&l.body, name)?);
             let strict_arg = formals.is_none() && ir::forces_slot0_first(&body);
+            let frameless = formals.is_none() && ir::is_frameless_body(&body);
             Ok(Lambda {
                 name,
                 pos,
@@ -514,6 +517,7 @@ impl<'a> Lowerer<'a> {
                 body,
                 slots,
                 strict_arg,
+                frameless,
             })
         })();
         self.scopes.pop();

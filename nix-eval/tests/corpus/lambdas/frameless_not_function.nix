@@ -1,0 +1,1 @@
+let f = n: n 1; in f 2

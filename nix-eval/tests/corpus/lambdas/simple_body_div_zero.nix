@@ -1,0 +1,1 @@
+let f = x: x / 0; in f 1

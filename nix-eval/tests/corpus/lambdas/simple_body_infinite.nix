@@ -1,0 +1,1 @@
+let x = (y: y + 1) x; in x

@@ -1,0 +1,1 @@
+let f = a: b: a * b; in builtins.foldl' f 1 [ 2 "x" ]
