@@ -443,7 +443,10 @@ impl EvalState {
         } else {
             self.guarded(|st| match &state {
                 ThunkState::Pending(env, e) => st.eval(env, e),
-                ThunkState::Apply(f, a) => st.call_value(f, a.clone(), None),
+                ThunkState::Apply(fa) => st.call_value(&fa.0, fa.1.clone(), None),
+                ThunkState::ApplyLambda(a, c) => {
+                    st.call_value(&Value::Lambda(c.clone()), a.clone(), None)
+                }
                 ThunkState::Done(v) | ThunkState::Eager(v) => Ok(v.clone()),
                 ThunkState::Blackhole => Ok(Value::Null),
             })
