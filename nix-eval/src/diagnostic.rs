@@ -1,6 +1,6 @@
 //! Source positions and CppNix-style rendering of errors.
 //!
-//! A [`Pos`] is 8 bytes: a file index into the evaluator's [`SourceMap`] and a byte offset. The
+//! A [`Pos`] is 4 bytes: a place in the position space of the evaluator's [`SourceMap`]. The
 //! map keeps each source text so that errors can show the code excerpt CppNix 2.8 prints:
 //!
 //! ```text
@@ -12,61 +12,44 @@
 //!              | ^
 //! ```
 
+use std::num::NonZeroU32;
 use std::path::Path;
 
 use crate::error::Error;
-use crate::syntax::{FileId, Origin, SourceMap, Span};
+use crate::syntax::{FileId, Origin, SourceMap};
 
-/// A position in a source known to a [`SourceMap`]: file index and byte offset (8 bytes).
+/// A position in a source known to a [`SourceMap`]: one number across all the files of the map
+/// (4 bytes, and `Option<Pos>` too; made by [`SourceMap::pos`], turned back into a file and
+/// byte offset by [`SourceMap::resolve`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Pos {
-    file: u32,
-    offset: u32,
-}
+pub struct Pos(NonZeroU32);
 
 impl Pos {
-    /// A position at `offset` in the file with index `file`.
-    pub fn new(file: FileId, offset: u32) -> Self {
-        Pos {
-            file: file.0,
-            offset,
-        }
+    /// The position `offset` bytes into the file that starts at `base` in the map's position
+    /// space ([`SourceMap::base`]); a `base` of 0 is taken as 1.
+    pub fn at(base: u32, offset: u32) -> Self {
+        Pos(NonZeroU32::new(base.saturating_add(offset)).unwrap_or(NonZeroU32::MIN))
     }
 
-    /// The start of a span.
-    pub fn from_span(span: Span) -> Self {
-        Pos {
-            file: span.file.0,
-            offset: span.start,
-        }
-    }
-
-    /// The file index.
-    pub fn file(self) -> FileId {
-        FileId(self.file)
-    }
-
-    /// The byte offset in the file.
-    pub fn offset(self) -> u32 {
-        self.offset
-    }
-
-    /// An empty span at this position.
-    pub fn span(self) -> Span {
-        Span::new(FileId(self.file), self.offset, self.offset)
+    /// The number in the map's position space.
+    pub fn raw(self) -> u32 {
+        self.0.get()
     }
 }
 
 /// `(string):1:2` or `/path/file.nix:3:1`, as CppNix prints a position inside a message.
 pub fn describe(map: &SourceMap, pos: Pos) -> String {
-    map.pos_in_message(pos.span())
+    map.pos_in_message(map.pos_span(pos))
 }
 
 /// The line and column (1-based) of a position.
 pub fn line_col(map: &SourceMap, pos: Pos) -> (u32, u32) {
-    match map.get(pos.file()) {
-        Some(f) => {
-            let lc = f.line_col(pos.offset);
+    match map
+        .resolve(pos)
+        .and_then(|(file, offset)| Some((map.get(file)?, offset)))
+    {
+        Some((f, offset)) => {
+            let lc = f.line_col(offset);
             (lc.line, lc.column)
         }
         None => (0, 0),
@@ -106,7 +89,7 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
     // `derivation.nix`): a trace frame then follows on the next line, not after a blank one
     let mut codeless = false;
     if let Some(pos) = err.pos() {
-        let ex = map.excerpt(pos.span());
+        let ex = map.excerpt(map.pos_span(pos));
         codeless = ex.matches('\n').count() == 2;
         out.push_str(&ex);
     }
@@ -135,7 +118,7 @@ pub fn render_error(map: &SourceMap, err: &Error, show_trace: bool) -> String {
                 out.push_str(&format!("       … {}\n", indent_rest(&frame.message)));
                 codeless = false;
                 if let Some(pos) = frame.pos {
-                    let ex = map.excerpt(pos.span());
+                    let ex = map.excerpt(map.pos_span(pos));
                     codeless = ex.matches('\n').count() == 2;
                     out.push_str(&ex);
                 }
@@ -246,14 +229,33 @@ mod tests {
     use crate::error::Error;
 
     #[test]
-    fn renders_like_cppnix() {
+    fn renders_like_cppnix() -> std::result::Result<(), &'static str> {
         let mut map = SourceMap::new();
         let f = map.add(Origin::String, b"1 / 0".to_vec());
-        let e = Error::eval("division by zero").at(Pos::new(f, 0));
+        let e = Error::eval("division by zero").at(map.pos(f, 0).ok_or("no pos")?);
         assert_eq!(
             render_error(&map, &e, false),
             "error: division by zero\n\n       at «string»:1:1:\n\n            1| 1 / 0\n             | ^\n"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn positions_resolve_to_their_file() -> std::result::Result<(), &'static str> {
+        assert_eq!(std::mem::size_of::<Option<Pos>>(), 4);
+        let mut map = SourceMap::new();
+        let a = map.add(Origin::String, b"ab".to_vec());
+        let e = map.add(Origin::String, Vec::new());
+        let b = map.add(Origin::Stdin, b"xyz".to_vec());
+        for (file, len) in [(a, 2), (e, 0), (b, 3)] {
+            for off in 0..=len {
+                let p = map.pos(file, off).ok_or("no pos")?;
+                assert_eq!(map.resolve(p), Some((file, off)));
+            }
+        }
+        assert_eq!(map.pos(FileId(9), 0), None);
+        assert_eq!(SourceMap::new().resolve(Pos::at(1, 0)), None);
+        Ok(())
     }
 
     #[test]

@@ -808,7 +808,7 @@ impl EvalState {
     /// `{ file; line; column; }` for a position.
     pub(crate) fn pos_to_attrs(&mut self, pos: Pos) -> Value {
         let (line, col) = diagnostic::line_col(&self.sources, pos);
-        let file = diagnostic::pos_file_value(&self.sources, pos.file());
+        let file = diagnostic::pos_file_value(&self.sources, self.sources.pos_span(pos).file);
         let mut b = AttrsBuilder::with_capacity(3);
         b.insert(self.sym.file, Value::string(file), None);
         b.insert(self.sym.line, Value::Int(i64::from(line)), None);
@@ -1622,7 +1622,7 @@ impl EvalState {
                 // as CppNix, no frame for an attribute of the built-in `derivation.nix`
                 Some(p)
                     if !p.is_some_and(|q| {
-                        diagnostic::path_of(&self.sources, q.file())
+                        diagnostic::path_of(&self.sources, self.sources.pos_span(q).file)
                             == Some(std::path::Path::new(
                                 crate::builtins::derivation::DERIVATION_NIX_PATH,
                             ))
@@ -2123,7 +2123,10 @@ impl EvalState {
         }
         let ast =
             crate::syntax::parse(&self.sources, file, &mut self.symbols, &opts).map_err(|e| {
-                Error::new(ErrorKind::Parse, e.message.clone()).at(Pos::from_span(e.span))
+                Error::new(ErrorKind::Parse, e.message.clone()).at(Pos::at(
+                    self.sources.base(e.span.file).unwrap_or(0),
+                    e.span.start,
+                ))
             })?;
         let scope_names = base.map(|a| a.iter().map(|x| x.name).collect::<Vec<_>>());
         let ir = crate::lower::Lowerer::new(self, file, scope_names).lower(&ast)?;
@@ -2228,7 +2231,10 @@ impl EvalState {
         }
         let ast =
             crate::syntax::parse(&self.sources, file, &mut self.symbols, &opts).map_err(|e| {
-                Error::new(ErrorKind::Parse, e.message.clone()).at(Pos::from_span(e.span))
+                Error::new(ErrorKind::Parse, e.message.clone()).at(Pos::at(
+                    self.sources.base(e.span.file).unwrap_or(0),
+                    e.span.start,
+                ))
             })?;
         let ir = crate::lower::Lowerer::new(self, file, None).lower(&ast)?;
         let env = Rc::new(Env::new(None, 0));

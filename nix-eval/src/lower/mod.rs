@@ -32,20 +32,24 @@ pub(crate) struct Lowerer<'a> {
     st: &'a mut EvalState,
     scopes: Vec<Scope>,
     file: FileId,
+    /// Where `file` starts in the position space of the source map.
+    base: u32,
 }
 
 impl<'a> Lowerer<'a> {
     /// A lowerer for `file`; `base` is an extra outermost scope (for `scopedImport`).
     pub(crate) fn new(st: &'a mut EvalState, file: FileId, base: Option<Vec<Symbol>>) -> Self {
+        let pos_base = st.sources.base(file).unwrap_or(0);
         Lowerer {
             st,
             scopes: base.map(Scope::Vars).into_iter().collect(),
             file,
+            base: pos_base,
         }
     }
 
     fn pos(&self, span: Span) -> Pos {
-        Pos::new(self.file, span.start)
+        Pos::at(self.base, span.start)
     }
 
     /// Lowers an expression.
@@ -122,10 +126,10 @@ impl<'a> Lowerer<'a> {
                 i -= 1;
             }
             if i >= 2 && &text[i - 2..i] == b"${" {
-                return Pos::new(self.file, (i - 2) as u32);
+                return Pos::at(self.base, (i - 2) as u32);
             }
         }
-        Pos::new(self.file, e.span.start)
+        Pos::at(self.base, e.span.start)
     }
 
     /// CppNix reports a call at the start of its function expression, including the
@@ -162,7 +166,7 @@ impl<'a> Lowerer<'a> {
                 break;
             }
         }
-        Pos::new(self.file, best as u32)
+        Pos::at(self.base, best as u32)
     }
 
     fn key(&mut self, k: &AttrName) -> Result<AttrKey> {
@@ -467,7 +471,7 @@ impl<'a> Lowerer<'a> {
             rec: set.recursive,
             statics,
             dynamics,
-            pos: set.open.map(|o| Pos::new(self.file, o)),
+            pos: set.open.map(|o| Pos::at(self.base, o)),
             overrides,
         })))
     }

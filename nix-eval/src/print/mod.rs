@@ -464,7 +464,7 @@ fn pos_attrs(st: &EvalState, pos: Pos) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (
         col.to_string().into_bytes(),
         line.to_string().into_bytes(),
-        diagnostic::pos_file_value(&st.sources, pos.file()),
+        diagnostic::pos_file_value(&st.sources, st.sources.pos_span(pos).file),
     )
 }
 

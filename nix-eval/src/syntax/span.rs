@@ -9,6 +9,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::diagnostic::Pos;
+
 /// Identifies one source text in a [`SourceMap`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
 pub struct FileId(pub u32);
@@ -69,6 +71,8 @@ pub struct SourceFile {
     text: Arc<[u8]>,
     /// Offsets where each line starts (line 1 starts at 0).
     line_starts: Vec<u32>,
+    /// Where the file starts in the map's position space (see [`SourceMap::pos`]).
+    base: u32,
 }
 
 impl SourceFile {
@@ -187,12 +191,56 @@ impl SourceMap {
             i += 1;
         }
         let id = FileId(u32::try_from(self.files.len()).ok()?);
+        // positions are numbered across all files: each file takes its length plus one (so
+        // that a position at its very end stays inside it); past 4 GiB of source in all,
+        // later files share the last base (their positions name the wrong place, never panic)
+        let base = match self.files.last() {
+            None => 1,
+            Some(last) => {
+                let next = last.base as u64 + last.text.len() as u64 + 1;
+                u32::try_from(next).unwrap_or(last.base)
+            }
+        };
         self.files.push(SourceFile {
             origin,
             text,
             line_starts,
+            base,
         });
         Some(id)
+    }
+
+    /// The position at byte `offset` of file `id`: one number across all the files of this
+    /// map, so that a [`Pos`] is 4 bytes (and `Option<Pos>` too). `None` if the file is not
+    /// from this map.
+    pub fn pos(&self, id: FileId, offset: u32) -> Option<Pos> {
+        let f = self.get(id)?;
+        Some(Pos::at(f.base, offset))
+    }
+
+    /// The start of file `id` in the position space (for [`Pos::at`]), if the file is known.
+    pub fn base(&self, id: FileId) -> Option<u32> {
+        self.get(id).map(|f| f.base)
+    }
+
+    /// The file and byte offset of a position made by this map, if it is from this map.
+    pub fn resolve(&self, pos: Pos) -> Option<(FileId, u32)> {
+        let p = pos.raw();
+        let i = self.files.partition_point(|f| f.base <= p).checked_sub(1)?;
+        let f = self.files.get(i)?;
+        let offset = p - f.base;
+        if offset as usize > f.text.len() {
+            return None;
+        }
+        Some((FileId(u32::try_from(i).ok()?), offset))
+    }
+
+    /// An empty span at a position (in no file if the position is not from this map).
+    pub fn pos_span(&self, pos: Pos) -> Span {
+        match self.resolve(pos) {
+            Some((file, offset)) => Span::new(file, offset, offset),
+            None => Span::new(FileId(u32::MAX), 0, 0),
+        }
     }
 
     /// The file with this id.

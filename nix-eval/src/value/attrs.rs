@@ -31,7 +31,7 @@ pub struct Attrs {
     /// spare capacity, and 16 bytes smaller than a `Vec` in every set).
     entries: Box<[Attr]>,
     /// The set under this layer, for a layered set (boxed: most sets are flat, and this keeps
-    /// every set 40 bytes).
+    /// every set 32 bytes).
     layer: Option<Box<Layer>>,
     /// Number of distinct names in all layers.
     len: u32,
@@ -308,8 +308,9 @@ mod tests {
     }
 
     #[test]
-    fn a_set_is_40_bytes() {
-        assert_eq!(std::mem::size_of::<Attrs>(), 40);
+    fn a_set_is_32_bytes_and_an_entry_24() {
+        assert_eq!(std::mem::size_of::<Attrs>(), 32);
+        assert_eq!(std::mem::size_of::<Attr>(), 24);
     }
 
     #[test]
