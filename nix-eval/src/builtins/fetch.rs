@@ -535,11 +535,7 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
             (tree, n)
         }
     };
-    let rev = tree
-        .rev
-        .clone()
-        .unwrap_or_else(|| "0000000000000000000000000000000000000000".to_string());
-    let short: String = rev.chars().take(7).collect();
+    let (rev, short) = rev_and_short(tree.rev.as_deref(), 7);
     let mut b = AttrsBuilder::with_capacity(8);
     let mut put = |st: &mut EvalState, k: &str, v: Value| {
         let s = st.symbols.intern(k.as_bytes());
@@ -666,11 +662,7 @@ fn fetch_mercurial(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resu
     let tree = f
         .fetch_mercurial(&input)
         .map_err(|e| fetch_error(e).add_trace(None, trace))?;
-    let rev = tree
-        .rev
-        .clone()
-        .unwrap_or_else(|| "0000000000000000000000000000000000000000".to_string());
-    let short: String = rev.chars().take(12).collect();
+    let (rev, short) = rev_and_short(tree.rev.as_deref(), 12);
     let mut b = AttrsBuilder::with_capacity(5);
     let mut put = |st: &mut EvalState, k: &str, v: Value| {
         let s = st.symbols.intern(k.as_bytes());
@@ -717,6 +709,13 @@ pub(super) const PRIMOPS: &[PrimOp] = &[
         func: fetch_mercurial,
     },
 ];
+
+/// A fetched tree's `rev` (all zeros for an unclean working tree, as CppNix) and its first
+/// `short` characters (`shortRev`: 7 for git, 12 for Mercurial).
+fn rev_and_short(rev: Option<&str>, short: usize) -> (String, String) {
+    let rev = rev.unwrap_or("0000000000000000000000000000000000000000");
+    (rev.to_string(), rev.chars().take(short).collect())
+}
 
 #[cfg(test)]
 mod tests {

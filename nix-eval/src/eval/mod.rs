@@ -1043,13 +1043,29 @@ impl EvalState {
         b: Value,
         pos: Option<Pos>,
     ) -> Result<Value> {
+        let r = self.run_frame::<2>(c, body, [&b, &a], pos);
+        self.recycle_arg(b);
+        self.recycle_arg(a);
+        r
+    }
+
+    /// Evaluates the body of a frameless call with its arguments (see [`Frame`]), counted in
+    /// the evaluation depth, and pools the environment if the body made one.
+    #[inline(always)]
+    fn run_frame<const S: u32>(
+        &mut self,
+        c: &Rc<Closure>,
+        body: &ExprRef,
+        args: [&Value; 2],
+        pos: Option<Pos>,
+    ) -> Result<Value> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
             return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
         }
-        let mut fr = Frame::<2> {
-            args: [&b, &a],
+        let mut fr = Frame::<S> {
+            args,
             outer: &c.env,
             env: None,
         };
@@ -1058,8 +1074,6 @@ impl EvalState {
         if let Some(e) = fr.env {
             self.release_env(e);
         }
-        self.recycle_arg(b);
-        self.recycle_arg(a);
         r
     }
 
@@ -1479,22 +1493,7 @@ impl EvalState {
     fn call_lambda(&mut self, c: &Rc<Closure>, arg: Value, pos: Option<Pos>) -> Result<Value> {
         let lambda = &c.lambda;
         if lambda.frameless {
-            self.depth += 1;
-            if self.depth > MAX_DEPTH {
-                self.depth -= 1;
-                return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
-            }
-            let body = &lambda.body;
-            let mut fr = Frame::<1> {
-                args: [&arg, &arg],
-                outer: &c.env,
-                env: None,
-            };
-            let r = self.guarded(|st| st.eval_frame(&mut fr, body));
-            self.depth -= 1;
-            if let Some(e) = fr.env {
-                self.release_env(e);
-            }
+            let r = self.run_frame::<1>(c, &lambda.body, [&arg, &arg], pos);
             self.recycle_arg(arg);
             return match r {
                 Ok(v) => Ok(v),
