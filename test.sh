@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if ! command -v nix-store >/dev/null 2>&1 || ! command -v nix-instantiate >/dev/null 2>&1 || [ ! -x /bin/busybox ] || ! command -v hg >/dev/null 2>&1; then
-  echo "== installing the reference CppNix (Debian nix-bin) and a static busybox (build tests)"
+  echo "== installing the reference CppNix (Debian nix-bin), a static busybox (build tests), git and mercurial (fetcher tests)"
   need_root apt-get update -qq
   need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nix-bin busybox-static git mercurial >/dev/null
 fi

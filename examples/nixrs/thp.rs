@@ -38,6 +38,10 @@ pub(crate) fn small_heap_policy() {
         return;
     }
     let page = rustix::param::page_size() as u64;
+    // Growing the file-descriptor table of a process with more than one thread waits for an
+    // RCU grace period (10–20 ms here, at 64, 256 and 512 open files); instantiation holds
+    // hundreds of lock files open at once. Grow it to 1024 now, while this is the only thread.
+    let _ = rustix::io::fcntl_dupfd_cloexec(&statm, 1023);
     let watcher = move || {
         let mut buf = [0u8; 128];
         loop {
