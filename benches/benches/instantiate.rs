@@ -9,7 +9,10 @@
 //! (CppNix / nixrs for time, nixrs / CppNix for memory), and whether the outputs are equal.
 //!
 //! Run: `cargo build --release -p nixrs-examples && cargo bench -p nixrs-benches --bench
-//! instantiate` (`NIXRS_BENCH_RUNS`, default 5). The `nixrs` binary is
+//! instantiate` (`NIXRS_BENCH_RUNS`, default 5). The store roots are made under `TMPDIR`:
+//! `TMPDIR=/dev/shm` keeps them on tmpfs, so the figures show the two programs rather than
+//! the disk's latency for creating ~1,300 files (the same for both; on a slow disk it
+//! dominates both times). The `nixrs` binary is
 //! `$CARGO_TARGET_DIR/release/nixrs` or `target/release/nixrs`.
 //! IDs: `eval/instantiate/realworld`, `eval/strict-json/realworld-info` (all of `info.nix`,
 //! including the module system's configuration), `eval/strict-json/realworld-packages`
