@@ -62,26 +62,13 @@ impl GitInput {
     /// CppNix's rendering of the input in `while fetching the input '…'`:
     /// `git+file:///repo?ref=main&rev=…`.
     pub fn to_url_string(&self) -> String {
-        let mut s = if self.url.starts_with("git") {
+        let base = if self.url.starts_with("git") {
             self.url.clone()
         } else {
             format!("git+{}", self.url)
         };
-        let mut q: Vec<String> = Vec::new();
-        if let Some(r) = &self.ref_ {
-            q.push(format!("ref={r}"));
-        }
-        if let Some(r) = &self.rev {
-            q.push(format!("rev={r}"));
-        }
-        if self.shallow {
-            q.push("shallow=1".into());
-        }
-        if !q.is_empty() {
-            s.push(if s.contains('?') { '&' } else { '?' });
-            s.push_str(&q.join("&"));
-        }
-        s
+        let extra: &[&str] = if self.shallow { &["shallow=1"] } else { &[] };
+        super::input_url(base, self.ref_.as_deref(), self.rev.as_deref(), extra)
     }
 }
 

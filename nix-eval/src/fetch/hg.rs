@@ -54,19 +54,12 @@ impl HgInput {
     /// CppNix's rendering of the input in `while fetching the input '…'`:
     /// `hg+file:///repo?ref=default&rev=…`.
     pub fn to_url_string(&self) -> String {
-        let mut s = format!("hg+{}", self.url);
-        let mut q: Vec<String> = Vec::new();
-        if let Some(r) = &self.ref_ {
-            q.push(format!("ref={r}"));
-        }
-        if let Some(r) = &self.rev {
-            q.push(format!("rev={r}"));
-        }
-        if !q.is_empty() {
-            s.push(if s.contains('?') { '&' } else { '?' });
-            s.push_str(&q.join("&"));
-        }
-        s
+        super::input_url(
+            format!("hg+{}", self.url),
+            self.ref_.as_deref(),
+            self.rev.as_deref(),
+            &[],
+        )
     }
 }
 

@@ -143,6 +143,29 @@ impl FetchError {
     }
 }
 
+/// An input's URL as CppNix renders it in `while fetching the input '…'`: `base`, then
+/// `ref=`, `rev=` and the `extra` parameters as its query (appended to a query `base` has).
+pub(crate) fn input_url(
+    mut base: String,
+    ref_: Option<&str>,
+    rev: Option<&str>,
+    extra: &[&str],
+) -> String {
+    let mut q: Vec<String> = Vec::new();
+    if let Some(r) = ref_ {
+        q.push(format!("ref={r}"));
+    }
+    if let Some(r) = rev {
+        q.push(format!("rev={r}"));
+    }
+    q.extend(extra.iter().map(|e| e.to_string()));
+    if !q.is_empty() {
+        base.push(if base.contains('?') { '&' } else { '?' });
+        base.push_str(&q.join("&"));
+    }
+    base
+}
+
 pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> FetchError {
     let what = what.into();
     move |e| FetchError::Io {
