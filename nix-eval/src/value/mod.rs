@@ -30,7 +30,13 @@ use crate::lower::ir::Lambda;
 pub use crate::syntax::Symbol;
 
 /// A Nix value (possibly an unevaluated thunk).
+// The tag is a whole word so that every payload (even `Bool`'s) sits at offset 8: cloning or
+// moving a value is then two aligned word copies. With a one-byte tag `Bool`'s payload sits at
+// offset 1 and LLVM copies bytes 1..8 of every cloned value through overlapping stack stores,
+// a store-forwarding stall on each `clone` (~15% of list_fold's time). Invalid tags still give
+// `Option<Value>`/`Result<Value>` their niche (both stay 16 bytes).
 #[derive(Clone)]
+#[repr(u64)]
 #[non_exhaustive]
 pub enum Value {
     /// `null`.
