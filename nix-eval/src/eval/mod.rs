@@ -438,30 +438,53 @@ impl EvalState {
             }
         };
         self.depth += 1;
-        let res = if self.depth > MAX_DEPTH {
-            Err(Error::new(ErrorKind::StackOverflow, "stack overflow"))
-        } else {
-            self.guarded(|st| match &state {
-                ThunkState::Pending(env, e) => st.eval(env, e),
-                ThunkState::Apply(fa) => st.call_value(&fa.0, fa.1.clone(), None),
-                ThunkState::ApplyLambda(a, c) => {
-                    st.call_value(&Value::Lambda(c.clone()), a.clone(), None)
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            *t.0.borrow_mut() = state;
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow"));
+        }
+        // Each kind of state is evaluated and then released by its own arm, so that no
+        // generic drop glue (a jump on the state's kind) runs per forced thunk; the blackhole
+        // that the result replaces owns nothing and is forgotten instead of dropped.
+        let res = match state {
+            ThunkState::Pending(env, e) => {
+                let r = self.guarded(|st| st.eval(&env, &e));
+                if r.is_err() {
+                    self.depth -= 1;
+                    *t.0.borrow_mut() = ThunkState::Pending(env, e);
+                    return r;
                 }
-                ThunkState::Done(v) | ThunkState::Eager(v) => Ok(v.clone()),
-                ThunkState::Blackhole => Ok(Value::Null),
-            })
+                r
+            }
+            ThunkState::ApplyLambda(a, c) => {
+                let r = self.guarded(|st| st.call_lambda(&c, a.clone(), None));
+                if r.is_err() {
+                    self.depth -= 1;
+                    *t.0.borrow_mut() = ThunkState::ApplyLambda(a, c);
+                    return r;
+                }
+                self.recycle_arg(a);
+                r
+            }
+            ThunkState::Apply(fa) => {
+                let r = self.guarded(|st| st.call_value(&fa.0, fa.1.clone(), None));
+                if r.is_err() {
+                    self.depth -= 1;
+                    *t.0.borrow_mut() = ThunkState::Apply(fa);
+                    return r;
+                }
+                r
+            }
+            ThunkState::Done(v) | ThunkState::Eager(v) => Ok(v),
+            ThunkState::Blackhole => Ok(Value::Null),
         };
         self.depth -= 1;
-        match res {
-            Ok(v) => {
-                *t.0.borrow_mut() = ThunkState::Done(v.clone());
-                Ok(v)
-            }
-            Err(e) => {
-                *t.0.borrow_mut() = state;
-                Err(e)
-            }
-        }
+        let v = res?;
+        std::mem::forget(std::mem::replace(
+            &mut *t.0.borrow_mut(),
+            ThunkState::Done(v.clone()),
+        ));
+        Ok(v)
     }
 
     /// Forces `v` and everything inside it (lists and attribute values), as `--strict` and
