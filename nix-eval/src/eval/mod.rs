@@ -457,7 +457,17 @@ impl EvalState {
                 r
             }
             ThunkState::ApplyLambda(a, c) => {
-                let r = self.guarded(|st| st.call_lambda(&c, a.clone(), None));
+                let r = if c.lambda.frameless {
+                    // a frameless body reads the argument in place: no clone of it is made
+                    // (a clone of a value just taken apart into registers is copied back
+                    // through the stack, a store-forwarding stall per forced application)
+                    match self.run_frame::<1>(&c, &c.lambda.body, [&a, &a], None) {
+                        Err(e) if self.settings.show_trace => Err(self.call_trace(&c, e, None)),
+                        r => r,
+                    }
+                } else {
+                    self.guarded(|st| st.call_lambda(&c, a.clone(), None))
+                };
                 if r.is_err() {
                     self.depth -= 1;
                     *t.0.borrow_mut() = ThunkState::ApplyLambda(a, c);
