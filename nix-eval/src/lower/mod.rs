@@ -23,8 +23,40 @@ use crate::value::{NixString, Value};
 use ir::{AttrDef, AttrKey, AttrsDef, BinOp, DynAttrDef, Expr, ExprRef, Formal, Formals, Lambda};
 
 enum Scope {
-    Vars(Vec<Symbol>),
+    Vars(Vars),
     With,
+}
+
+/// The names a `let`, recursive set or lambda binds, in slot order. A scope of more than
+/// [`Vars::INDEXED`] names also keeps a name → slot map, so that resolving the variables of a
+/// large file (a `rec` set or `let` of thousands of bindings) is not quadratic.
+struct Vars {
+    names: Vec<Symbol>,
+    index: Option<std::collections::HashMap<Symbol, u32>>,
+}
+
+impl Vars {
+    const INDEXED: usize = 16;
+
+    fn new(names: Vec<Symbol>) -> Vars {
+        let index = (names.len() > Self::INDEXED).then(|| {
+            let mut m = std::collections::HashMap::with_capacity(names.len());
+            for (slot, n) in names.iter().enumerate() {
+                // the first binding of a name is the one a lookup finds
+                m.entry(*n).or_insert(slot as u32);
+            }
+            m
+        });
+        Vars { names, index }
+    }
+
+    /// The slot of `name` in this scope.
+    fn slot(&self, name: Symbol) -> Option<u32> {
+        match &self.index {
+            Some(m) => m.get(&name).copied(),
+            None => self.names.iter().position(|v| *v == name).map(|s| s as u32),
+        }
+    }
 }
 
 /// Lowers one parsed file or expression.
@@ -42,7 +74,10 @@ impl<'a> Lowerer<'a> {
         let pos_base = st.sources.base(file).unwrap_or(0);
         Lowerer {
             st,
-            scopes: base.map(Scope::Vars).into_iter().collect(),
+            scopes: base
+                .map(|b| Scope::Vars(Vars::new(b)))
+                .into_iter()
+                .collect(),
             file,
             base: pos_base,
         }
@@ -60,7 +95,6 @@ impl<'a> Lowerer<'a> {
     fn resolve(&mut self, name: Symbol, skip: usize, pos: Pos) -> Result<Expr> {
         let mut level: u32 = 0;
         let mut withs = Vec::new();
-        let n = self.scopes.len();
         for (i, scope) in self.scopes.iter().rev().enumerate() {
             if i < skip {
                 level += 1;
@@ -68,19 +102,14 @@ impl<'a> Lowerer<'a> {
             }
             match scope {
                 Scope::Vars(vars) => {
-                    if let Some(slot) = vars.iter().position(|v| *v == name) {
-                        return Ok(Expr::Var {
-                            level,
-                            slot: slot as u32,
-                            pos,
-                        });
+                    if let Some(slot) = vars.slot(name) {
+                        return Ok(Expr::Var { level, slot, pos });
                     }
                 }
                 Scope::With => withs.push(level),
             }
             level += 1;
         }
-        let _ = n;
         if let Some(v) = self.st.globals.get(&name) {
             return Ok(Expr::Const(v.clone()));
         }
@@ -108,7 +137,7 @@ impl<'a> Lowerer<'a> {
         let bound = self
             .scopes
             .iter()
-            .any(|s| matches!(s, Scope::Vars(vars) if vars.contains(&sym)));
+            .any(|s| matches!(s, Scope::Vars(vars) if vars.slot(sym).is_some()));
         if bound {
             self.resolve(sym, 0, pos).ok()
         } else {
@@ -282,7 +311,7 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Let(l) => {
                 let names: Vec<Symbol> = l.bindings.attrs.iter().map(|a| a.name).collect();
-                self.scopes.push(Scope::Vars(names));
+                self.scopes.push(Scope::Vars(Vars::new(names)));
                 let r = self.lower_let(l);
                 self.scopes.pop();
                 r?
@@ -432,8 +461,9 @@ impl<'a> Lowerer<'a> {
         let mut order: Vec<&ast::AttrDef> = set.attrs.iter().collect();
         order.sort_by_key(|a| a.name);
         if set.recursive {
-            self.scopes
-                .push(Scope::Vars(order.iter().map(|a| a.name).collect()));
+            self.scopes.push(Scope::Vars(Vars::new(
+                order.iter().map(|a| a.name).collect(),
+            )));
         }
         let r = self.lower_attrs_inner(set, &order);
         if set.recursive {
@@ -485,7 +515,7 @@ impl<'a> Lowerer<'a> {
             vars.push(a);
         }
         let slots = vars.len().max(1) as u32;
-        self.scopes.push(Scope::Vars(vars));
+        self.scopes.push(Scope::Vars(Vars::new(vars)));
         let r = (|| -> Result<Lambda> {
             let formals = match &l.formals {
                 Some(f) => {

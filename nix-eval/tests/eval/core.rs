@@ -90,3 +90,55 @@ fn substring_shares() -> Result<(), String> {
     );
     Ok(())
 }
+
+/// Scopes of more than 16 names resolve through an index (`lower::Vars`): the same answers as
+/// small scopes, inner bindings shadowing outer ones, `with` losing to lexical bindings, and a
+/// shadowed operator builtin (`__sub`) in a large `let` used by `-`.
+#[test]
+fn large_scopes_resolve_like_small_ones() -> Result<(), String> {
+    let names: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
+    let binds: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if i == 0 {
+                format!("{n} = 1; ")
+            } else {
+                format!("{n} = v{} + 1; ", i - 1)
+            }
+        })
+        .collect();
+    assert_eq!(eval_strict(&format!("let {binds} in v39"))?, "40");
+    assert_eq!(eval_strict(&format!("(rec {{ {binds} }}).v39"))?, "40");
+    // an outer large scope shadowed by an inner small one and the other way round
+    assert_eq!(
+        eval_strict(&format!("let {binds} in let v3 = 100; in v3 + v4"))?,
+        "105"
+    );
+    assert_eq!(
+        eval_strict(&format!(
+            "let v3 = 100; v50 = 7; in let {binds} in v3 + v50"
+        ))?,
+        "11"
+    );
+    // lexical bindings of a large scope win over `with`
+    assert_eq!(
+        eval_strict(&format!(
+            "let {binds} in with {{ v10 = 0; zz = 5; }}; v10 + zz"
+        ))?,
+        "16"
+    );
+    // a large formals list
+    let formals = names.join(", ");
+    let args: String = names.iter().map(|n| format!("{n} = 2; ")).collect();
+    assert_eq!(
+        eval_strict(&format!("({{ {formals} }}: v0 * v39) {{ {args} }}"))?,
+        "4"
+    );
+    // `-` uses a `__sub` bound in a large scope
+    assert_eq!(
+        eval_strict(&format!("let {binds} __sub = a: b: 42; in 5 - 3"))?,
+        "42"
+    );
+    Ok(())
+}
