@@ -4,6 +4,9 @@
 //! --parse FILE` and `nix-instantiate --eval FILE`, whole process, which parse and bind only),
 //! with the ratio.
 //!
+//! Then `target/release/nixrs nix-instantiate --parse|--eval FILE` (when built) as a whole
+//! process beside CppNix's, with the ratio.
+//!
 //! Run: `cargo bench -p nixrs-benches --bench parse` (`NIXRS_BENCH_MB`, default 10;
 //! `NIXRS_BENCH_RUNS`, default 5). IDs: `eval/parse/<MB>MB`.
 //!
@@ -16,6 +19,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix_eval::syntax::{parse_and_check, Interner, Origin, ParseOptions, SourceMap};
+
+/// The same allocator as the `nixrs` binary (whose `nix-instantiate --parse` runs this
+/// parser), so the library figure is the CLI's; rnix is measured with it too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -130,6 +138,15 @@ fn main() {
     let bin = std::env::var_os("NIXRS_REFERENCE_BIN")
         .map(|d| PathBuf::from(d).join("nix-instantiate"))
         .unwrap_or_else(|| PathBuf::from("nix-instantiate"));
+    // the whole `nixrs nix-instantiate` process beside CppNix's (parse, variable check and
+    // lowering for `--eval`; `--parse` also prints the whole tree)
+    let nixrs = testkit::workspace_root().join("target/release/nixrs");
+    let nixrs = match std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| PathBuf::from(d).join("release/nixrs"))
+    {
+        Some(p) if p.exists() => p,
+        _ => nixrs,
+    };
     for mode in ["--parse", "--eval"] {
         let times: Vec<Duration> = (0..runs)
             .filter_map(|_| cppnix(&bin, mode, &file))
@@ -145,5 +162,41 @@ fn main() {
             mbps(text.len(), t),
             t.as_secs_f64() / t_ours.as_secs_f64()
         );
+        if !nixrs.exists() {
+            eprintln!(
+                "SKIP: {} not built (cargo build --release -p nixrs-examples)",
+                nixrs.display()
+            );
+            continue;
+        }
+        let mine: Vec<Duration> = (0..runs)
+            .filter_map(|_| cppnix_like(&nixrs, mode, &file))
+            .collect();
+        if mine.is_empty() {
+            eprintln!("nixrs nix-instantiate {mode} failed");
+            continue;
+        }
+        let m = median(mine);
+        println!(
+            "eval/parse/{mb}MB  nixrs nix-instantiate {mode}: {:.3} s  {:.1} MB/s  ({:.2}x CppNix's speed, whole process)",
+            m.as_secs_f64(),
+            mbps(text.len(), m),
+            t.as_secs_f64() / m.as_secs_f64()
+        );
     }
+}
+
+/// `nixrs nix-instantiate MODE FILE`, timed as [`cppnix`] times CppNix.
+fn cppnix_like(nixrs: &Path, mode: &str, file: &Path) -> Option<Duration> {
+    let start = Instant::now();
+    let st = Command::new(nixrs)
+        .arg("nix-instantiate")
+        .arg(mode)
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let t = start.elapsed();
+    st.success().then_some(t)
 }
