@@ -2161,7 +2161,7 @@ impl EvalState {
                 ))
             })?;
         let scope_names = base.map(|a| a.iter().map(|x| x.name).collect::<Vec<_>>());
-        let ir = crate::lower::Lowerer::new(self, file, scope_names).lower(&ast)?;
+        let ir = crate::lower::Lowerer::new(self, file, scope_names).lower(ast)?;
         let env = match base {
             Some(a) => {
                 let env = Env::new(None, a.len());
@@ -2268,7 +2268,7 @@ impl EvalState {
                     e.span.start,
                 ))
             })?;
-        let ir = crate::lower::Lowerer::new(self, file, None).lower(&ast)?;
+        let ir = crate::lower::Lowerer::new(self, file, None).lower(ast)?;
         let env = Rc::new(Env::new(None, 0));
         // always a thunk, as CppNix (printed `<CODE>` until forced)
         Ok(Value::Thunk(Thunk::pending(env, ir)))

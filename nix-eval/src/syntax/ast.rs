@@ -151,6 +151,25 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
     }
+
+    /// Takes the expression apart without the iterative drop walking its children: the kind
+    /// (with all children) moves out and the emptied shell drops trivially. This is how a
+    /// consumer that takes the tree apart node by node (the lowering) frees each node as it goes.
+    ///
+    /// ```
+    /// use nix_eval::syntax::ast::{Expr, ExprKind};
+    /// use nix_eval::syntax::Span;
+    ///
+    /// let e = Expr::new(ExprKind::Int(7), Span::default());
+    /// let (kind, span) = e.into_parts();
+    /// assert_eq!(kind, ExprKind::Int(7));
+    /// assert_eq!(span, Span::default());
+    /// ```
+    pub fn into_parts(mut self) -> (ExprKind, Span) {
+        // `CurPos` has no children: dropping the shell does nothing
+        let kind = std::mem::replace(&mut self.kind, ExprKind::CurPos);
+        (kind, self.span)
+    }
 }
 
 /// The kinds of expressions.
