@@ -96,6 +96,9 @@ pub fn nix_instantiate_parse(args: &[OsString]) -> CmdResult {
                 let mut lock = stdout.lock();
                 lock.write_all(&out)
                     .map_err(|e| CmdError::msg(format!("writing output: {e}")))?;
+                // The process ends after the last input: freeing the tree node by node would
+                // only cost time (about 8% of `--parse` of a 10 MB file). It owns memory only.
+                std::mem::forget(e);
             }
             Err(e) => {
                 let _ = std::io::stdout().flush();
