@@ -60,10 +60,13 @@ fn rnix_parse(text: &str) -> Result<Duration, String> {
 }
 
 fn cppnix(bin: &Path, mode: &str, file: &Path) -> Option<Duration> {
+    timed(Command::new(bin).arg(mode).arg(file))
+}
+
+/// The wall time of a whole process, output discarded; `None` if it fails.
+fn timed(cmd: &mut Command) -> Option<Duration> {
     let start = Instant::now();
-    let st = Command::new(bin)
-        .arg(mode)
-        .arg(file)
+    let st = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -170,7 +173,14 @@ fn main() {
             continue;
         }
         let mine: Vec<Duration> = (0..runs)
-            .filter_map(|_| cppnix_like(&nixrs, mode, &file))
+            .filter_map(|_| {
+                timed(
+                    Command::new(&nixrs)
+                        .arg("nix-instantiate")
+                        .arg(mode)
+                        .arg(&file),
+                )
+            })
             .collect();
         if mine.is_empty() {
             eprintln!("nixrs nix-instantiate {mode} failed");
@@ -184,19 +194,4 @@ fn main() {
             t.as_secs_f64() / m.as_secs_f64()
         );
     }
-}
-
-/// `nixrs nix-instantiate MODE FILE`, timed as [`cppnix`] times CppNix.
-fn cppnix_like(nixrs: &Path, mode: &str, file: &Path) -> Option<Duration> {
-    let start = Instant::now();
-    let st = Command::new(nixrs)
-        .arg("nix-instantiate")
-        .arg(mode)
-        .arg(file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .ok()?;
-    let t = start.elapsed();
-    st.success().then_some(t)
 }

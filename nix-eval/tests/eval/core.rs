@@ -142,3 +142,53 @@ fn large_scopes_resolve_like_small_ones() -> Result<(), String> {
     );
     Ok(())
 }
+
+/// `inherit (e) a b c;` lowers `e` once per name (the tree of `e` is copied for all but the
+/// last name); answers checked against CppNix 2.8.
+#[test]
+fn inherit_from_sources_used_by_several_names() -> Result<(), String> {
+    assert_eq!(
+        eval_strict("rec { inherit ({ a = b; b = 2; c = x: x; }) a b c; }")?,
+        "{ a = 2; b = 2; c = <LAMBDA>; }"
+    );
+    assert_eq!(
+        eval_strict("let inherit ({ a = 1; b = 2; }) a b; c = 3; in [ a b c ]")?,
+        "[ 1 2 3 ]"
+    );
+    // two sources in one set, one of them used once
+    assert_eq!(
+        eval_strict(
+            "let s = { x = 1; y = 2; }; t = { z = 3; }; in \
+             { inherit (s) x y; inherit (t) z; }"
+        )?,
+        "{ x = 1; y = 2; z = 3; }"
+    );
+    // a source no name uses is never lowered (CppNix: no undefined-variable error)
+    assert_eq!(eval_strict("let inherit (undefinedX); in 1")?, "1");
+    let e = eval_strict("{ inherit (undefinedX) a b; }").unwrap_err();
+    assert!(e.contains("undefined variable 'undefinedX'"), "{e}");
+    Ok(())
+}
+
+/// Lowering consumes the tree recursively; the nesting the parser accepts still lowers
+/// (the public entry points run on a large stack), also from a thread with a small stack.
+#[test]
+fn deep_trees_lower() -> Result<(), String> {
+    let r = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let chain = vec!["1"; 5990].join("+");
+            let parens = format!("{}1{}", "(".repeat(1999), ")".repeat(1999));
+            let lets = format!("{}1{}", "let a = ".repeat(1900), " ; in a".repeat(1900));
+            [
+                eval_strict(&chain),
+                eval_strict(&parens),
+                eval_strict(&lets),
+            ]
+        })
+        .map_err(|e| e.to_string())?
+        .join()
+        .map_err(|_| "lowering thread panicked")?;
+    assert_eq!(r, [Ok("5990".to_string()), Ok("1".into()), Ok("1".into())]);
+    Ok(())
+}
