@@ -266,6 +266,18 @@ impl EvalState {
         diagnostic::describe(&self.sources, pos)
     }
 
+    /// Counts one more level of evaluation depth, or fails with CppNix's "stack overflow" (at
+    /// `pos`) when that would pass [`MAX_DEPTH`]. Every successful `enter` is paired with a
+    /// `self.depth -= 1` when the level is left.
+    #[inline(always)]
+    fn enter(&mut self, pos: Option<Pos>) -> Result<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     /// Runs `f` with at least [`RED_ZONE`] bytes of native stack. The common case (the stack
     /// pointer inside the range the last `stacker` check vouched for) costs two compares
     /// instead of a thread-local read and a call.
@@ -437,11 +449,9 @@ impl EvalState {
                 _ => std::mem::replace(&mut *b, ThunkState::Blackhole),
             }
         };
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
+        if let Err(e) = self.enter(None) {
             *t.0.borrow_mut() = state;
-            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow"));
+            return Err(e);
         }
         // Each kind of state is evaluated and then released by its own arm, so that no
         // generic drop glue (a jump on the state's kind) runs per forced thunk; the blackhole
@@ -821,11 +831,7 @@ impl EvalState {
         args: &[ExprRef],
         pos: Pos,
     ) -> Result<Value> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
-            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(pos));
-        }
+        self.enter(Some(pos))?;
         let r = self.eval_call(env, func, args, pos);
         self.depth -= 1;
         r
@@ -1023,13 +1029,7 @@ impl EvalState {
         if c.lambda.formals.is_none() && !self.settings.show_trace {
             if let Expr::Lambda(inner) = &*c.lambda.body {
                 if inner.formals.is_none() {
-                    self.depth += 1;
-                    if self.depth > MAX_DEPTH {
-                        self.depth -= 1;
-                        return Err(
-                            Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos)
-                        );
-                    }
+                    self.enter(pos)?;
                     let body = &inner.body;
                     if inner.frameless {
                         self.depth -= 1;
@@ -1092,11 +1092,7 @@ impl EvalState {
         args: [&Value; 2],
         pos: Option<Pos>,
     ) -> Result<Value> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
-            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
-        }
+        self.enter(pos)?;
         let mut fr = Frame::<S> {
             args,
             outer: &c.env,
@@ -1193,11 +1189,7 @@ impl EvalState {
         args: &[ExprRef],
         pos: Pos,
     ) -> Result<Value> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
-            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at(pos));
-        }
+        self.enter(Some(pos))?;
         let r = self.frame_call_inner(fr, func, args, pos);
         self.depth -= 1;
         r
@@ -1538,11 +1530,7 @@ impl EvalState {
             None => self.new_env1(&c.env, arg),
             Some(_) => self.bind_formals(c, arg, pos)?,
         };
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
-            return Err(Error::new(ErrorKind::StackOverflow, "stack overflow").at_opt(pos));
-        }
+        self.enter(pos)?;
         let body = &lambda.body;
         let r = self.guarded(|st| st.eval(&new, body));
         self.depth -= 1;
