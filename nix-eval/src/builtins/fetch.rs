@@ -88,6 +88,27 @@ fn user_cache(st: &EvalState) -> Option<Cache> {
 }
 
 /// A string value holding a store path, with the path as its context.
+/// The attribute set a fetcher builtin returns for a fetched tree: `outPath` first, then the
+/// attributes added by name.
+struct TreeAttrs(AttrsBuilder);
+
+impl TreeAttrs {
+    fn new(st: &mut EvalState, capacity: usize, out_path: Value) -> Self {
+        let mut t = TreeAttrs(AttrsBuilder::with_capacity(capacity));
+        t.put(st, "outPath", out_path);
+        t
+    }
+
+    fn put(&mut self, st: &mut EvalState, name: &str, v: Value) {
+        let s = st.symbols.intern(name.as_bytes());
+        self.0.insert(s, v, None);
+    }
+
+    fn finish(self) -> Value {
+        Value::Attrs(Rc::new(self.0.build()))
+    }
+}
+
 fn store_path_value(dir: &StoreDir, p: &StorePath) -> Value {
     let s = dir.display(p);
     let mut c = Context::new();
@@ -536,32 +557,27 @@ fn fetch_git(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Result<Val
         }
     };
     let (rev, short) = rev_and_short(tree.rev.as_deref(), 7);
-    let mut b = AttrsBuilder::with_capacity(8);
-    let mut put = |st: &mut EvalState, k: &str, v: Value| {
-        let s = st.symbols.intern(k.as_bytes());
-        b.insert(s, v, None);
-    };
-    put(
+    let mut b = TreeAttrs::new(
         st,
-        "outPath",
+        8,
         store_path_value(store.0.store_dir(), &tree.store_path),
     );
-    put(st, "narHash", Value::string(tree.nar_hash.to_sri()));
-    put(st, "submodules", Value::Bool(tree.submodules));
-    put(st, "rev", Value::string(rev));
-    put(st, "shortRev", Value::string(short));
-    put(
+    b.put(st, "narHash", Value::string(tree.nar_hash.to_sri()));
+    b.put(st, "submodules", Value::Bool(tree.submodules));
+    b.put(st, "rev", Value::string(rev));
+    b.put(st, "shortRev", Value::string(short));
+    b.put(
         st,
         "revCount",
         Value::Int(rev_count.map(|n| n as i64).unwrap_or(0)),
     );
-    put(st, "lastModified", Value::Int(tree.last_modified as i64));
-    put(
+    b.put(st, "lastModified", Value::Int(tree.last_modified as i64));
+    b.put(
         st,
         "lastModifiedDate",
         Value::string(format_utc(tree.last_modified)),
     );
-    Ok(Value::Attrs(Rc::new(b.build())))
+    Ok(b.finish())
 }
 
 fn fetch_tree(_st: &mut EvalState, _args: &[Value], _pos: Option<Pos>) -> Result<Value> {
@@ -663,23 +679,18 @@ fn fetch_mercurial(st: &mut EvalState, args: &[Value], pos: Option<Pos>) -> Resu
         .fetch_mercurial(&input)
         .map_err(|e| fetch_error(e).add_trace(None, trace))?;
     let (rev, short) = rev_and_short(tree.rev.as_deref(), 12);
-    let mut b = AttrsBuilder::with_capacity(5);
-    let mut put = |st: &mut EvalState, k: &str, v: Value| {
-        let s = st.symbols.intern(k.as_bytes());
-        b.insert(s, v, None);
-    };
-    put(
+    let mut b = TreeAttrs::new(
         st,
-        "outPath",
+        5,
         store_path_value(store.0.store_dir(), &tree.store_path),
     );
-    put(st, "branch", Value::string(tree.branch.clone()));
-    put(st, "rev", Value::string(rev));
-    put(st, "shortRev", Value::string(short));
+    b.put(st, "branch", Value::string(tree.branch.clone()));
+    b.put(st, "rev", Value::string(rev));
+    b.put(st, "shortRev", Value::string(short));
     if let Some(n) = tree.rev_count {
-        put(st, "revCount", Value::Int(n as i64));
+        b.put(st, "revCount", Value::Int(n as i64));
     }
-    Ok(Value::Attrs(Rc::new(b.build())))
+    Ok(b.finish())
 }
 
 pub(super) const PRIMOPS: &[PrimOp] = &[
